@@ -1,0 +1,46 @@
+// A lab as data: its check catalogue, its app and its published specs.
+import type { ManifestObject } from '../submission/manifest.js';
+
+export type CheckKind = 'static' | 'live';
+
+export interface CheckDefinition {
+  /** `<group>.<name>` */
+  readonly id: string;
+  readonly group: string;
+  /** An observable claim, used as the JUnit test case name. */
+  readonly title: string;
+  readonly maxPoints: number;
+  /** static: decided from the files; live: decided from what the cluster does. */
+  readonly kind: CheckKind;
+  /** What to change, in the learner's terms. */
+  readonly hint: string;
+}
+
+export interface GroupDefinition {
+  readonly id: string;
+  readonly title: string;
+}
+
+export interface LabDefinition {
+  readonly id: string;
+  readonly title: string;
+  readonly groups: readonly GroupDefinition[];
+  /** Catalogue order: the order of every report. */
+  readonly checks: readonly CheckDefinition[];
+  /** Absolute path of the lab's published specs shipped with the package. */
+  readonly specsDir: string;
+}
+
+/** The objects of a submission that the lab's checks are about. */
+export interface AppTargets {
+  /** The Deployment whose Pods run the lab's app, if any. */
+  deployment?: ManifestObject;
+  /** Index of the app container in `spec.template.spec.containers`. */
+  containerIndex?: number;
+  /** Services whose selector matches the app's Pod labels. */
+  services: ManifestObject[];
+  /** HPAs whose scaleTargetRef names the app's Deployment. */
+  hpas: ManifestObject[];
+  /** Other Deployments running the app's image (a second copy is ignored by the checks). */
+  otherAppDeployments: ManifestObject[];
+}
