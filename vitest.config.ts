@@ -21,7 +21,8 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['suites/global-setup.ts'],
           // Suites share one cluster; each file works in namespaces of its own.
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },

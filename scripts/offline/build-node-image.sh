@@ -46,7 +46,7 @@ if [[ ! -s "$rootfs_tar" ]]; then
   mkdir -p "$(dirname "$rootfs_tar")"
   sources="$(mktemp --suffix=.sources)"; apt_sources >"$sources"
   log "mmdebstrap $DEBIAN_SUITE with ${#NODE_PACKAGES[@]} packages (about a minute)"
-  mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${NODE_PACKAGES[*]}")" \
+  mmdebstrap --quiet --format=tar --variant=minbase --include="$(IFS=,; echo "${NODE_PACKAGES[*]}")" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     "$DEBIAN_SUITE" "$rootfs_tar.tmp" "$sources"
@@ -178,9 +178,9 @@ for upstream in docker.io registry.k8s.io _default; do
   cat >"$ROOT/etc/containerd/certs.d/$upstream/hosts.toml" <<'TOML'
 # Offline grading: every image comes from the project's local registry container on the kind
 # network. `server` points there too, so a missing image fails with a plain "not found".
-server = "http://kind-registry:5000"
+server = "http://lab-grader-registry:5000"
 
-[host."http://kind-registry:5000"]
+[host."http://lab-grader-registry:5000"]
   capabilities = ["pull", "resolve"]
   skip_verify = true
 TOML
@@ -214,13 +214,15 @@ docker exec "$BUILD_CID" ctr --namespace=k8s.io images import --all-platforms --
 docker exec "$BUILD_CID" ctr --namespace=k8s.io images ls -q | sort >"$WORK/preloaded"
 for img in "${IMAGES[@]}"; do grep -qx "$img" "$WORK/preloaded" || die "image $img missing after preload"; done
 docker exec "$BUILD_CID" bash -c 'pkill containerd; sleep 1; rm -rf /preload.tar /tmp/containerd.log /var/lib/containerd/tmpmounts /run/containerd'
+committed="kube-lab-grader/node-committed:$KUBERNETES_VERSION-$key"
 docker commit \
   --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' \
   --change 'ENTRYPOINT ["/usr/local/bin/kube-lab-grader-adapt-to-host", "/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change 'CMD []' \
   --change "LABEL io.kube-lab-grader.offline-build=true io.kube-lab-grader.kubernetes-version=$KUBERNETES_VERSION io.kube-lab-grader.kind-version=$KIND_VERSION" \
-  "$BUILD_CID" "$NODE_IMAGE" >/dev/null
-docker rmi "$base" >/dev/null 2>&1 || true
+  "$BUILD_CID" "$committed" >/dev/null
+# `docker commit --change` cannot set STOPSIGNAL; the legacy builder can, from the local image.
+printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\n' "$committed" | DOCKER_BUILDKIT=0 docker build -q -t "$NODE_IMAGE" - >/dev/null 2>"$WORK/build.err" || { cat "$WORK/build.err" >&2; die "setting STOPSIGNAL failed"; }
+docker rmi "$committed" "$base" >/dev/null 2>&1 || true
 write_env
 log "node image $NODE_IMAGE ready ($(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" | numfmt --to=iec))"

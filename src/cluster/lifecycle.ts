@@ -1,4 +1,272 @@
+// `lab-grader cluster up | down | status`.
+//
+// up:     preflight (Docker, ports, disk) → node image (official, or built offline) → kind create
+//         (or reuse) → node and kube-system Ready → offline registry mirror → metrics-server →
+//         pod metrics served. Idempotent: a healthy cluster is reused and only re-verified.
+// down:   removes what `up` made (cluster, registry container, the kind network if it made it);
+//         refuses a cluster it did not create unless --force.
+// status: reports and exits 0 when the cluster is ready for grading, 3 otherwise.
+import { execa } from 'execa';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnvironmentError, ExitCode } from '../model.js';
+import { createProgress, type Progress } from '../util/progress.js';
 import type { ClusterAction, ClusterCommandOptions } from './commands.js';
-export async function runClusterCommand(action: ClusterAction, _opts: ClusterCommandOptions): Promise<number> {
-  throw new Error(`cluster ${action}: not written yet`);
+import { cacheRoot, docker, dockerAvailable, findKind, requireDiskSpace, requirePortsFree } from './host.js';
+import { kindClusterConfig } from './kind-config.js';
+import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, type OfflineArtefacts } from './offline.js';
+import { verifyClusterReady, installMetricsServer, type ReadinessReport } from './readiness.js';
+import { API_SERVER_PORT, DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, nodePorts, type Profile } from './settings.js';
+import { PROJECT_ROOT, versions } from './versions.js';
+
+export interface ClusterMarker {
+  name: string;
+  createdAt: string;
+  profile: Profile;
+  mode: 'online' | 'offline';
+  nodeImage: string;
+  kindNetworkCreated: boolean;
+}
+
+function markerPath(name: string): string {
+  return join(cacheRoot(), 'clusters', `${name}.json`);
+}
+
+export function readMarker(name: string): ClusterMarker | undefined {
+  try {
+    return JSON.parse(readFileSync(markerPath(name), 'utf8')) as ClusterMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeMarker(marker: ClusterMarker): void {
+  mkdirSync(join(cacheRoot(), 'clusters'), { recursive: true });
+  writeFileSync(markerPath(marker.name), JSON.stringify(marker, null, 2) + '\n');
+}
+
+export async function runClusterCommand(action: ClusterAction, opts: ClusterCommandOptions): Promise<number> {
+  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const progress = createProgress(`cluster ${action}: `);
+  try {
+    switch (action) {
+      case 'up':
+        await clusterUp({ name, profile: opts.profile ?? 'grading', offline: opts.offline ?? 'auto', progress });
+        return ExitCode.Passed;
+      case 'down':
+        await clusterDown({ name, force: opts.force ?? false, progress });
+        return ExitCode.Passed;
+      case 'status':
+        return await clusterStatus(name, progress);
+    }
+  } catch (error) {
+    progress.done();
+    if (error instanceof EnvironmentError) {
+      process.stderr.write(`lab-grader: ${error.message}${error.advice ? `; ${error.advice}` : ''}\n`);
+      return ExitCode.Environment;
+    }
+    throw error;
+  }
+}
+
+async function kindOrBuild(progress: Progress): Promise<string> {
+  const found = await findKind();
+  if (found) return found;
+  progress.step(`kind ${versions().KIND_VERSION} not found: building it from the Go module proxy`);
+  const r = await execa('bash', [join(PROJECT_ROOT, 'scripts/offline/build-components.sh')], { reject: false, stdio: 'inherit' });
+  const built = await findKind();
+  if (r.exitCode !== 0 || !built) {
+    throw new EnvironmentError('kind is not installed and could not be built', 'install kind ' + versions().KIND_VERSION + ' or Go, then retry');
+  }
+  return built;
+}
+
+async function kindClusters(kind: string): Promise<string[]> {
+  const r = await execa(kind, ['get', 'clusters'], { reject: false, timeout: 30_000 });
+  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+async function networkExists(name: string): Promise<boolean> {
+  const r = await execa('docker', ['network', 'inspect', name], { reject: false, timeout: 20_000 });
+  return r.exitCode === 0;
+}
+
+export interface UpOptions {
+  name: string;
+  profile: Profile;
+  offline: 'auto' | 'always' | 'never';
+  progress: Progress;
+}
+
+export async function clusterUp(opts: UpOptions): Promise<{ context: string; report: ReadinessReport }> {
+  const { name, profile, progress } = opts;
+  const started = Date.now();
+  await dockerAvailable();
+  const kind = await kindOrBuild(progress);
+  const context = kindContext(name);
+  const existing = (await kindClusters(kind)).includes(name);
+  const marker = readMarker(name);
+
+  if (existing) {
+    const health = await quickHealth(context);
+    if (health.ok) {
+      if (marker && marker.profile !== profile) {
+        progress.step(`cluster "${name}" exists with profile "${marker.profile}"; run \`lab-grader cluster down\` first to switch to "${profile}"`);
+      }
+      progress.step(`reusing cluster "${name}" (${marker ? `${marker.mode}, profile ${marker.profile}` : 'not created by lab-grader'})`);
+      const artefacts = marker?.mode === 'offline' ? await ensureOfflineArtefacts(progress, { quiet: true }) : undefined;
+      if (artefacts) await ensureRegistry(artefacts, progress);
+      await installMetricsServer(context, marker?.profile ?? profile, progress);
+      const report = await verifyClusterReady(context, progress);
+      progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return { context, report };
+    }
+    if (!marker) {
+      throw new EnvironmentError(
+        `a kind cluster named "${name}" exists but is not healthy (${health.reason}), and lab-grader did not create it`,
+        `delete it yourself (\`kind delete cluster --name ${name}\`) or run \`lab-grader cluster down --force\``,
+      );
+    }
+    progress.step(`cluster "${name}" is broken (${health.reason}); recreating it (lab-grader created it)`);
+    await clusterDown({ name, force: false, progress, keepNetwork: true });
+  }
+
+  await requirePortsFree([API_SERVER_PORT, ...nodePorts()]);
+  const dockerRoot = (await docker(['info', '--format', '{{.DockerRootDir}}'])).trim();
+  await requireDiskSpace(dockerRoot || '/var/lib/docker', MIN_FREE_DISK_BYTES);
+
+  const { mode, nodeImage, artefacts } = await chooseNodeImage(opts);
+  const kindNetworkCreated = !(await networkExists('kind'));
+  const configPath = join(cacheRoot(), 'clusters', `${name}.kind.yaml`);
+  mkdirSync(join(cacheRoot(), 'clusters'), { recursive: true });
+  writeFileSync(configPath, kindClusterConfig(name, profile));
+  // Write the marker before creating: a half-created cluster is still ours to clean up.
+  writeMarker({ name, createdAt: new Date().toISOString(), profile, mode, nodeImage, kindNetworkCreated });
+
+  progress.step(`creating kind cluster "${name}" (${mode}, node image ${nodeImage}, profile ${profile})`);
+  const create = await execa(kind, ['create', 'cluster', '--name', name, '--image', nodeImage, '--config', configPath, '--wait', '0s'], {
+    reject: false,
+    all: true,
+    timeout: 15 * 60_000,
+  });
+  if (create.exitCode !== 0) {
+    const logs = await exportKindLogs(kind, name);
+    throw new EnvironmentError(
+      `kind create cluster failed: ${lastLines(create.all ?? '', 6)}`,
+      `node logs exported to ${logs}; run \`lab-grader cluster down\` and retry`,
+    );
+  }
+  if (artefacts) await ensureRegistry(artefacts, progress);
+  const report = await verifyClusterReady(context, progress, { metrics: false });
+  await installMetricsServer(context, profile, progress);
+  const final = await verifyClusterReady(context, progress);
+  progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${report.nodes.join(', ')})`);
+  return { context, report: final };
+}
+
+async function chooseNodeImage(opts: UpOptions): Promise<{ mode: 'online' | 'offline'; nodeImage: string; artefacts?: OfflineArtefacts }> {
+  const official = versions().KIND_NODE_IMAGE;
+  const forced = process.env.LAB_GRADER_OFFLINE;
+  const offline = opts.offline === 'always' || forced === '1' || forced === 'true';
+  const online = opts.offline === 'never' || forced === '0' || forced === 'false';
+  if (!offline) {
+    const local = await execa('docker', ['image', 'inspect', official], { reject: false, timeout: 20_000 });
+    if (local.exitCode === 0) return { mode: 'online', nodeImage: official };
+    opts.progress.step(`pulling kind's node image ${official.split('@')[0]}`);
+    const pull = await execa('docker', ['pull', official], { reject: false, timeout: 10 * 60_000 });
+    if (pull.exitCode === 0) return { mode: 'online', nodeImage: official };
+    if (online) throw new EnvironmentError(`cannot pull ${official}: ${lastLines(pull.stderr, 1)}`, 'check the network or drop --online');
+    opts.progress.step('no image registry reachable: building the cluster offline from Debian packages and the Go module proxy');
+  }
+  const artefacts = await ensureOfflineArtefacts(opts.progress);
+  return { mode: 'offline', nodeImage: artefacts.nodeImage, artefacts };
+}
+
+async function quickHealth(context: string): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const { loadKube } = await import('../kube/client.js');
+    const kube = loadKube(context);
+    const nodes = await kube.core.listNode();
+    const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (ready.length === 0) return { ok: false, reason: 'no node is Ready' };
+    return { ok: true, reason: '' };
+  } catch (error) {
+    return { ok: false, reason: `API server not answering: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  }
+}
+
+export async function exportKindLogs(kind: string, name: string): Promise<string> {
+  const dir = join(PROJECT_ROOT, 'reports', 'kind-logs', `${name}-${Date.now()}`);
+  await execa(kind, ['export', 'logs', dir, '--name', name], { reject: false, timeout: 5 * 60_000 });
+  return dir;
+}
+
+export interface DownOptions {
+  name: string;
+  force: boolean;
+  progress: Progress;
+  keepNetwork?: boolean;
+}
+
+export async function clusterDown(opts: DownOptions): Promise<void> {
+  const { name, force, progress } = opts;
+  await dockerAvailable();
+  const marker = readMarker(name);
+  const kind = await findKind();
+  const exists = kind ? (await kindClusters(kind)).includes(name) : false;
+  if (exists && !marker && !force) {
+    throw new EnvironmentError(`kind cluster "${name}" was not created by lab-grader; leaving it alone`, 'pass --force to delete it anyway');
+  }
+  if (exists && kind) {
+    progress.step(`deleting kind cluster "${name}"`);
+    const r = await execa(kind, ['delete', 'cluster', '--name', name], { reject: false, all: true, timeout: 5 * 60_000 });
+    if (r.exitCode !== 0) throw new EnvironmentError(`kind delete cluster failed: ${lastLines(r.all ?? '', 3)}`);
+  } else {
+    progress.step(`no kind cluster "${name}"`);
+  }
+  if (!opts.keepNetwork) {
+    await removeRegistry(progress);
+    if (marker?.kindNetworkCreated && (await networkExists('kind'))) {
+      const attached = await docker(['network', 'inspect', 'kind', '--format', '{{len .Containers}}']);
+      if (attached.trim() === '0') {
+        progress.step('removing the docker network "kind" (created by lab-grader, now empty)');
+        await docker(['network', 'rm', 'kind']);
+      }
+    }
+  }
+  if (existsSync(markerPath(name))) rmSync(markerPath(name));
+  progress.done();
+}
+
+async function clusterStatus(name: string, progress: Progress): Promise<number> {
+  await dockerAvailable();
+  const kind = await findKind();
+  const marker = readMarker(name);
+  const exists = kind ? (await kindClusters(kind)).includes(name) : false;
+  const out = (k: string, v: string) => process.stdout.write(`${k.padEnd(16)} ${v}\n`);
+  out('cluster', exists ? `${name} (context ${kindContext(name)})` : `${name}: not found`);
+  out('created by', marker ? `lab-grader at ${marker.createdAt}` : exists ? 'someone else' : '-');
+  if (marker) {
+    out('mode', marker.mode);
+    out('profile', marker.profile);
+    out('node image', marker.nodeImage);
+  }
+  if (!exists) return ExitCode.Environment;
+  try {
+    const report = await verifyClusterReady(kindContext(name), progress, { timeoutMs: 15_000 });
+    progress.done();
+    out('kubernetes', report.kubernetesVersion);
+    out('nodes', report.nodes.join(', '));
+    out('metrics API', `serving (${report.podMetrics} pod metrics)`);
+    out('ready', 'yes');
+    return ExitCode.Passed;
+  } catch (error) {
+    progress.done();
+    out('ready', `no: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.Environment;
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
 }

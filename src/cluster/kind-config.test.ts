@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { kindClusterConfig, metricsServerManifest, readProfile } from './kind-config.js';
+
+describe('kind cluster config', () => {
+  it('publishes the API server and NodePorts 30010-30040 on 127.0.0.1 only', () => {
+    const cfg = parse(kindClusterConfig('lab-grader', 'grading')) as {
+      name: string;
+      networking: { apiServerAddress: string; apiServerPort: number };
+      nodes: Array<{ extraPortMappings: Array<{ hostPort: number; listenAddress: string }> }>;
+    };
+    expect(cfg.name).toBe('lab-grader');
+    expect(cfg.networking.apiServerAddress).toBe('127.0.0.1');
+    const mappings = cfg.nodes[0]!.extraPortMappings;
+    expect(mappings.map((m) => m.hostPort)).toEqual(Array.from({ length: 31 }, (_, i) => 30010 + i));
+    expect(new Set(mappings.map((m) => m.listenAddress))).toEqual(new Set(['127.0.0.1']));
+  });
+
+  it('adds the grading profile patches and leaves the default profile stock', () => {
+    expect(kindClusterConfig('x', 'grading')).toContain('horizontal-pod-autoscaler-sync-period');
+    expect(kindClusterConfig('x', 'default')).not.toContain('kubeadmConfigPatches');
+    // every patch is a kubeadm document that parses
+    for (const p of readProfile('grading').kubeadmConfigPatches) expect(parse(p)).toHaveProperty('kind');
+  });
+
+  it('sets metrics-server resolution from the profile', () => {
+    const grading = metricsServerManifest('grading');
+    expect(grading).toContain('--metric-resolution=10s');
+    expect(metricsServerManifest('default')).toContain('--metric-resolution=15s');
+    const kinds = parseAllDocuments(grading).map((d) => (d.toJS() as { kind: string }).kind);
+    expect(kinds).toContain('APIService');
+    expect(kinds).toContain('Deployment');
+  });
+});

@@ -1,0 +1,44 @@
+// Builds the kind cluster config from the committed kind/cluster.yaml and a profile.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { API_SERVER_PORT, nodePorts, type Profile } from './settings.js';
+import { PROJECT_ROOT } from './versions.js';
+
+export interface ProfileSettings {
+  kubeadmConfigPatches: string[];
+  metricResolution: string;
+}
+
+export function readProfile(profile: Profile, root = PROJECT_ROOT): ProfileSettings {
+  const doc = parse(readFileSync(join(root, 'kind', 'profiles', `${profile}.yaml`), 'utf8')) as {
+    kubeadmConfigPatches?: string[];
+    metricsServer?: { metricResolution?: string };
+  };
+  return {
+    kubeadmConfigPatches: doc.kubeadmConfigPatches ?? [],
+    metricResolution: doc.metricsServer?.metricResolution ?? '15s',
+  };
+}
+
+export function kindClusterConfig(name: string, profile: Profile, root = PROJECT_ROOT): string {
+  const base = parse(readFileSync(join(root, 'kind', 'cluster.yaml'), 'utf8')) as Record<string, unknown> & {
+    networking?: Record<string, unknown>;
+    nodes?: Array<Record<string, unknown>>;
+  };
+  base.name = name;
+  base.networking = { ...(base.networking ?? {}), apiServerAddress: '127.0.0.1', apiServerPort: API_SERVER_PORT };
+  const mappings = nodePorts().map((p) => ({ containerPort: p, hostPort: p, listenAddress: '127.0.0.1', protocol: 'TCP' }));
+  base.nodes = (base.nodes ?? [{ role: 'control-plane' }]).map((n) => ({ ...n, extraPortMappings: mappings }));
+  const patches = readProfile(profile, root).kubeadmConfigPatches;
+  if (patches.length) base.kubeadmConfigPatches = patches;
+  return stringify(base);
+}
+
+/** The metrics-server manifest with the profile's scrape resolution. */
+export function metricsServerManifest(profile: Profile, root = PROJECT_ROOT): string {
+  const text = readFileSync(join(root, 'kind', 'addons', 'metrics-server.yaml'), 'utf8');
+  const resolution = readProfile(profile, root).metricResolution;
+  if (!/--metric-resolution=\S+/.test(text)) throw new Error('kind/addons/metrics-server.yaml lacks --metric-resolution');
+  return text.replace(/--metric-resolution=\S+/, `--metric-resolution=${resolution}`);
+}

@@ -1,0 +1,129 @@
+// Is the cluster fit for grading? Node Ready, kube-system Ready, metrics API serving pod metrics.
+// Also installs metrics-server (kind ships none).
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { EnvironmentError } from '../model.js';
+import { applyManifests, type Manifest } from '../kube/apply.js';
+import { loadKube, type Kube } from '../kube/client.js';
+import type { Progress } from '../util/progress.js';
+import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
+import { metricsServerManifest } from './kind-config.js';
+import type { Profile } from './settings.js';
+
+export interface ReadinessReport {
+  kubernetesVersion: string;
+  nodes: string[];
+  podMetrics: number;
+}
+
+export interface ReadinessOptions {
+  metrics?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+function podReady(p: k8s.V1Pod): boolean {
+  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+function waitingReason(p: k8s.V1Pod): string | undefined {
+  for (const cs of p.status?.containerStatuses ?? []) {
+    const w = cs.state?.waiting;
+    if (w?.reason && w.reason !== 'ContainerCreating') return `${w.reason}${w.message ? `: ${w.message}` : ''}`;
+  }
+  return undefined;
+}
+
+export async function verifyClusterReady(context: string, progress: Progress, opts: ReadinessOptions = {}): Promise<ReadinessReport> {
+  const kube = loadKube(context);
+  const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
+  const wrap = async <T>(p: Promise<T>, what: string, advice: string): Promise<T> => {
+    try {
+      return await p;
+    } catch (error) {
+      if (error instanceof WaitTimeoutError) throw new EnvironmentError(`${what}: ${error.message}`, advice);
+      throw error;
+    }
+  };
+
+  const version = await kube.config.makeApiClient(k8s.VersionApi).getCode();
+  const nodes = await wrap(
+    waitFor(
+      async () => {
+        const list = await kube.core.listNode();
+        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        const names = list.items.map((n) => `${n.metadata?.name} ${ready.includes(n) ? 'Ready' : 'NotReady'}`);
+        return { done: list.items.length > 0 && ready.length === list.items.length, observed: `nodes: ${names.join(', ') || 'none'}`, value: names };
+      },
+      { description: 'every node is Ready', timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) },
+    ),
+    'nodes not Ready',
+    'see `lab-grader cluster status`; `kind export logs` has the kubelet journal',
+  );
+  progress.step(nodes.observed);
+
+  await wrap(
+    waitFor(
+      async () => {
+        const pods = await kube.core.listNamespacedPod({ namespace: 'kube-system' });
+        const relevant = pods.items.filter((p) => p.status?.phase !== 'Succeeded' && !(opts.metrics === false && p.metadata?.labels?.['k8s-app'] === 'metrics-server'));
+        const notReady = relevant.filter((p) => !podReady(p));
+        const detail = notReady.map((p) => `${p.metadata?.name}${waitingReason(p) ? ` (${waitingReason(p)})` : ''}`);
+        return {
+          done: relevant.length > 0 && notReady.length === 0,
+          observed: notReady.length ? `kube-system: ${relevant.length - notReady.length}/${relevant.length} Ready, waiting for ${detail.join(', ')}` : `kube-system: ${relevant.length}/${relevant.length} pods Ready`,
+        };
+      },
+      { description: 'every kube-system Pod is Ready', timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) },
+    ),
+    'kube-system not Ready',
+    'an image may be missing from the node; see `kubectl -n kube-system describe pods`',
+  ).then((o) => progress.step(o.observed));
+
+  let podMetrics = 0;
+  if (opts.metrics !== false) {
+    const metrics = await wrap(
+      waitForPodMetrics(kube, { timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) }),
+      'no metrics API',
+      'HPAs cannot act without it: install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
+    );
+    podMetrics = metrics;
+    progress.step(`metrics API serves ${podMetrics} pod metrics`);
+  }
+  return { kubernetesVersion: version.gitVersion, nodes: nodes.value ?? [], podMetrics };
+}
+
+export async function waitForPodMetrics(
+  kube: Kube,
+  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: (o: string) => void },
+): Promise<number> {
+  const obs = await waitFor(
+    async () => {
+      const svc = await kube.config
+        .makeApiClient(k8s.ApiregistrationV1Api)
+        .readAPIService({ name: 'v1beta1.metrics.k8s.io' })
+        .catch(() => undefined);
+      if (!svc) return { done: false, observed: 'APIService v1beta1.metrics.k8s.io not registered' };
+      const available = svc.status?.conditions?.find((c) => c.type === 'Available');
+      if (available?.status !== 'True') {
+        return { done: false, observed: `metrics API not available: ${available?.reason ?? 'no status'} ${available?.message ?? ''}`.trim() };
+      }
+      const list = (await kube.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' })) as {
+        items?: unknown[];
+      };
+      const n = list.items?.length ?? 0;
+      return { done: n > 0, observed: `metrics API answers with ${n} pod metrics`, value: n };
+    },
+    { description: '/apis/metrics.k8s.io/v1beta1/pods lists pod metrics', ...opts },
+  );
+  return obs.value ?? 0;
+}
+
+export async function installMetricsServer(context: string, profile: Profile, progress: Progress): Promise<void> {
+  const kube = loadKube(context);
+  const docs = parseAllDocuments(metricsServerManifest(profile))
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((d): d is Manifest => d !== null && typeof d === 'object');
+  await applyManifests(kube, docs);
+  progress.step(`metrics-server applied (${docs.length} objects, profile ${profile})`);
+}
