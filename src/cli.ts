@@ -1,0 +1,393 @@
+// lab-grader: grade a submission, manage the grading cluster, check the grader itself.
+import { existsSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { clusterCommand, type ClusterAction } from './cluster/commands.js';
+import { gradeLive } from './grade/live.js';
+import { getLab, LAB_IDS } from './lab/index.js';
+import { labSupplements } from './lab/productionizing.js';
+import type { LabDefinition } from './lab/types.js';
+import { EnvironmentError, ExitCode, SubmissionError, UsageError, type CheckResult } from './model.js';
+import { groupChecks } from './report/groups.js';
+import { ReportSession, type FinalizeOptions, type FinalizeOutcome } from './report/session.js';
+import { resultFromVerdict, runStaticRubric, STATIC_CHECKS, submissionFailure } from './rubric/index.js';
+import { buildContext } from './rubric/context.js';
+import { loadSubmission, type Submission } from './submission/load.js';
+import { applyPolicy, makeNamespaceName } from './submission/policy.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (fancier progress lines). */
+  isTTY: boolean;
+}
+
+interface GradeOptions {
+  lab: string;
+  out?: string;
+  staticOnly?: boolean;
+  context?: string;
+  budget: number;
+  keepNamespace?: boolean;
+}
+
+const DEFAULT_BUDGET_MS = 15 * 60_000;
+/** After a stop request, how long live grading may take to clean up before reports are written anyway. */
+const STOP_GRACE_MS = 30_000;
+
+export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    isTTY: Boolean(process.stderr.isTTY),
+    ...ioOverrides,
+  };
+  let exitCode: number = ExitCode.Usage;
+
+  const program = new Command('lab-grader')
+    .description('Grades hands-on Kubernetes labs on a real cluster and reports JUnit with points.')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(`lab-grader: ${text.trim().replace(/^error: /, '')} (see lab-grader --help)\n`),
+    });
+
+  program
+    .command('grade')
+    .description('grade one submission: a folder of Kubernetes YAML or JSON manifests')
+    .argument('<submission-dir>', 'the folder with the learner\'s manifests')
+    .addOption(new Option('--lab <id>', 'which lab the submission is for').choices(LAB_IDS).default('productionizing'))
+    .option('--out <dir>', 'where to write junit.xml, result.json and summary.md (default: reports/<submission name>)')
+    .option('--static-only', 'only check the files; do not apply them to a cluster')
+    .option('--context <context>', 'kubeconfig context of the cluster to grade on')
+    .option('--budget <duration>', 'time allowed for live grading, e.g. 15m or 90s', parseDurationOption, DEFAULT_BUDGET_MS)
+    .option('--keep-namespace', 'keep the grading namespace afterwards for inspection')
+    .action(async (dir: string, opts: GradeOptions) => {
+      exitCode = await runGrade(dir, opts, io);
+    });
+
+  program
+    .command('cluster')
+    .description('manage the grading cluster (kind)')
+    .addArgument(new Argument('<action>', 'up, down or status').choices(['up', 'down', 'status']))
+    .option('--name <name>', 'cluster name', 'lab-grader')
+    .addOption(new Option('--profile <profile>', 'cluster sizing').choices(['grading', 'default']))
+    .option('--force', 'recreate or delete even when the cluster looks busy')
+    .action(async (action: ClusterAction, opts: { name: string; profile?: 'grading' | 'default'; force?: boolean }) => {
+      exitCode = await runCluster(action, opts, io);
+    });
+
+  program
+    .command('selfcheck')
+    .description('grade the bundled fixture submissions and compare with their expected verdicts')
+    .option('--out <dir>', 'where to write the reports')
+    .action(async (opts: { out?: string }) => {
+      exitCode = await runSelfcheck(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0);
+      return ok ? ExitCode.Passed : ExitCode.Usage;
+    }
+    if (err instanceof UsageError) {
+      io.stderr(`lab-grader: ${err.message}\n`);
+      return ExitCode.Usage;
+    }
+    io.stderr(`lab-grader: ${describeError(err)}\n`);
+    return ExitCode.Environment;
+  }
+  return exitCode;
+}
+
+/** `15m`, `90s`, `1h30m`, `500ms` → milliseconds. */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim();
+  const part = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
+  let total = 0;
+  let end = 0;
+  for (const m of trimmed.matchAll(part)) {
+    const unit = m[2] === 'h' ? 3_600_000 : m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1;
+    total += Number(m[1]) * unit;
+    end = (m.index ?? 0) + m[0].length;
+  }
+  if (trimmed === '' || end !== trimmed.length || total <= 0) {
+    throw new UsageError(`invalid duration ${JSON.stringify(text)}: use a number with a unit, e.g. 15m, 90s or 1h30m`);
+  }
+  return Math.round(total);
+}
+
+function parseDurationOption(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<number> {
+  const lab = getLab(opts.lab);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new UsageError(`submission directory not found: ${dir}`);
+  if (!info.isDirectory()) throw new UsageError(`submission path is not a directory: ${dir}`);
+
+  const outDir = opts.out ?? path.join('reports', path.basename(path.resolve(dir)));
+  const progress = new Progress(io);
+  const session = new ReportSession({
+    lab,
+    submission: dir,
+    outDir,
+    mode: opts.staticOnly ? 'static-only' : 'full',
+    env: io.env,
+    stdout: io.stdout,
+    onRecord: (r) => progress.check(r),
+  });
+  progress.line(`Grading ${dir} for lab ${lab.id}${opts.staticOnly ? ' (static checks only)' : ''}`);
+
+  const controller = new AbortController();
+  let stopReason: string | undefined;
+  const stop = (reason: string): void => {
+    if (stopReason) return;
+    stopReason = reason;
+    controller.abort(new Error(reason));
+  };
+  // A first SIGINT/SIGTERM stops live grading (which then undoes its faults and deletes the
+  // namespace) and the reports are finalized as interrupted with exit 3: the run was cut short by
+  // its environment, not by the learner's work, so it must not read as a failure (1). A second
+  // signal exits at once.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopReason) {
+      io.stderr(`lab-grader: ${signal} again, exiting without cleaning up\n`);
+      process.exit(ExitCode.Environment);
+    }
+    progress.line(`${signal} received: stopping; reports will be written`);
+    stop(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let outcome: FinalizeOutcome;
+    try {
+      outcome = await gradeInto(session, lab, dir, opts, io, progress, controller.signal, stop, () => stopReason);
+    } catch (err) {
+      outcome = await session.finalize(finalizeForError(err, stopReason, io));
+    }
+    printScores(outcome, io);
+    return outcome.exitCode;
+  } catch (err) {
+    io.stderr(`lab-grader: could not write the reports to ${outDir}: ${describeError(err)}\n`);
+    return ExitCode.Environment;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function gradeInto(
+  session: ReportSession,
+  lab: LabDefinition,
+  dir: string,
+  opts: GradeOptions,
+  io: CliIo,
+  progress: Progress,
+  signal: AbortSignal,
+  stop: (reason: string) => void,
+  stopReason: () => string | undefined,
+): Promise<FinalizeOutcome> {
+  const ungradable: FinalizeOptions = { reason: 'the submission could not be graded', exitCode: ExitCode.Ungradable };
+
+  let submission: Submission;
+  try {
+    submission = await loadSubmission(dir);
+  } catch (err) {
+    if (!(err instanceof SubmissionError)) throw err;
+    session.record(submissionFailure('submission.parses', err, lab));
+    return session.finalize(ungradable);
+  }
+  session.addNotes(...submission.notes);
+
+  const namespace = makeNamespaceName(dir);
+  let policy: ReturnType<typeof applyPolicy>;
+  try {
+    policy = applyPolicy(submission.objects, { namespace });
+  } catch (err) {
+    if (!(err instanceof SubmissionError)) throw err;
+    session.record(parsesPassed(submission, lab));
+    session.record(submissionFailure('submission.allowed-objects', err, lab));
+    return session.finalize(ungradable);
+  }
+  session.addNotes(...policy.notes);
+  const checked: Submission = { ...submission, objects: policy.objects };
+  for (const result of runStaticRubric(checked, lab)) session.record(result);
+
+  if (opts.staticOnly) return session.finalize({ reason: '--static-only' });
+
+  const supplement = await labSupplements(policy.objects);
+  const added = applyPolicy(supplement.objects, { namespace });
+  session.addNotes(...supplement.notes);
+  const manifests = [...policy.objects, ...added.objects].map((o) => o.body);
+  session.setInfo({ namespace, ...(opts.context ? { cluster: { context: opts.context } } : {}) });
+
+  const budget = setTimeout(() => stop(`the time budget of ${formatMs(opts.budget)} ran out`), opts.budget + STOP_GRACE_MS);
+  budget.unref();
+  try {
+    const live = gradeLive({
+      submissionDir: dir,
+      manifests,
+      ...(opts.context ? { context: opts.context } : {}),
+      budgetMs: opts.budget,
+      keepNamespace: opts.keepNamespace ?? false,
+      signal,
+      onCheck: (r) => session.record(r),
+      onProgress: (line) => progress.line(line),
+    });
+    const finished = await Promise.race([live.then((results) => ({ results })), stoppedAfterGrace(signal)]);
+    if (!finished) return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
+    for (const r of finished.results) if (!session.has(r.id)) session.record(r);
+  } catch (err) {
+    if (signal.aborted) {
+      return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
+    }
+    throw err;
+  } finally {
+    clearTimeout(budget);
+  }
+  if (signal.aborted) return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
+  return session.finalize({ reason: 'live grading ended without reporting this check', unrun: 'error' });
+}
+
+/** Resolves (to undefined) once the signal has been aborted for STOP_GRACE_MS. */
+function stoppedAfterGrace(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    const later = (): void => {
+      setTimeout(() => resolve(undefined), STOP_GRACE_MS).unref();
+    };
+    if (signal.aborted) later();
+    else signal.addEventListener('abort', later, { once: true });
+  });
+}
+
+function finalizeForError(err: unknown, stopReason: string | undefined, io: CliIo): FinalizeOptions {
+  if (stopReason) return { interrupted: true, reason: stopReason, exitCode: ExitCode.Environment };
+  if (err instanceof EnvironmentError) {
+    io.stderr(`lab-grader: ${err.message}\n${err.advice ? `  ${err.advice}\n` : ''}`);
+    return { reason: err.message, unrun: 'error', exitCode: ExitCode.Environment };
+  }
+  io.stderr(`lab-grader: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return { reason: `the grader failed: ${describeError(err)}`, unrun: 'error', exitCode: ExitCode.Environment };
+}
+
+function parsesPassed(submission: Submission, lab: LabDefinition): CheckResult {
+  const def = lab.checks.find((c) => c.id === 'submission.parses');
+  const impl = STATIC_CHECKS['submission.parses'];
+  if (!def || !impl) throw new Error(`lab ${lab.id} has no submission.parses check`);
+  return resultFromVerdict(def, impl(buildContext(submission)), 0);
+}
+
+async function runCluster(
+  action: ClusterAction,
+  opts: { name: string; profile?: 'grading' | 'default'; force?: boolean },
+  io: CliIo,
+): Promise<number> {
+  try {
+    return await clusterCommand(action, {
+      name: opts.name,
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.force ? { force: true } : {}),
+    });
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    if (err instanceof EnvironmentError) {
+      io.stderr(`lab-grader: ${err.message}\n${err.advice ? `  ${err.advice}\n` : ''}`);
+    } else {
+      io.stderr(`lab-grader: cluster ${action} failed: ${describeError(err)}\n`);
+    }
+    return ExitCode.Environment;
+  }
+}
+
+interface SelfcheckModule {
+  runSelfcheck: (opts: { out?: string }) => Promise<number>;
+}
+
+async function runSelfcheck(opts: { out?: string }, io: CliIo): Promise<number> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const present = ['run.js', 'run.ts'].some((f) => existsSync(path.join(here, 'selfcheck', f)));
+  if (!present) {
+    io.stderr('lab-grader: selfcheck is not available in this build (no selfcheck/run module)\n');
+    return ExitCode.Environment;
+  }
+  // A variable specifier: the module is optional, so the compiler must not require it.
+  const specifier = './selfcheck/run.js';
+  const mod = (await import(specifier)) as Partial<SelfcheckModule>;
+  if (typeof mod.runSelfcheck !== 'function') {
+    io.stderr('lab-grader: selfcheck/run does not export runSelfcheck(opts)\n');
+    return ExitCode.Environment;
+  }
+  return mod.runSelfcheck(opts);
+}
+
+/** Progress on stderr: symbols and colour on a terminal, plain words in CI or a pipe. */
+class Progress {
+  private readonly fancy: boolean;
+  constructor(private readonly io: CliIo) {
+    this.fancy = io.isTTY && io.env.CI !== 'true' && io.env.NO_COLOR === undefined;
+  }
+
+  line(text: string): void {
+    this.io.stderr(`${text}\n`);
+  }
+
+  check(r: CheckResult): void {
+    const pts = `${r.points}/${r.maxPoints}`;
+    const detail = r.status === 'passed' ? '' : `: ${r.message.split('\n')[0] ?? ''}`;
+    if (!this.fancy) {
+      const word = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[r.status];
+      this.line(`${word} ${r.id} ${pts}${detail}`);
+      return;
+    }
+    const [symbol, colour] = {
+      passed: ['✔', 32],
+      failed: ['✘', 31],
+      error: ['!', 33],
+      skipped: ['-', 90],
+    }[r.status] as [string, number];
+    this.line(`  \u001b[${colour}m${symbol}\u001b[0m ${r.id} \u001b[2m${pts}${detail}\u001b[0m`);
+  }
+}
+
+function printScores(outcome: FinalizeOutcome, io: CliIo): void {
+  const { run, reports } = outcome;
+  const groups = groupChecks(run.checks);
+  const width = Math.max(...groups.map((g) => g.group.length), 5);
+  const lines = [`${run.lab}: ${run.score}/${run.maxScore} points (exit ${outcome.exitCode})`];
+  for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${g.verdict}`);
+  for (const n of run.notes ?? []) lines.push(`note: ${n}`);
+  lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}`);
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+function formatMs(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
