@@ -182,9 +182,15 @@ export function parseManifests(file: string, text: string): ParsedFile {
   const objects: ManifestObject[] = [];
   const problems: Problem[] = [];
   const locationAt = (offset: number): SourceLocation => {
-    // Errors often start at a line's indentation; point at the text instead.
+    // Errors often start at a line's indentation; point at the text instead. An error found at
+    // the end of the file (an unclosed quote or bracket) points at the last line with text.
     let at = offset;
     while (text[at] === ' ' || text[at] === '\t') at++;
+    if (at >= text.length) {
+      at = text.length - 1;
+      while (at > 0 && /\s/.test(text[at] ?? '')) at--;
+      at = text.lastIndexOf('\n', at) + 1;
+    }
     const { line, col } = lineCounter.linePos(at);
     return { file, line, column: col };
   };
