@@ -40,11 +40,11 @@ docker info >/dev/null 2>&1 || die "docker is not running (scripts/host/ensure-d
 busybox_version="$(dpkg-query -W -f '${Version}' busybox-static 2>/dev/null || "$BUSYBOX" 2>&1 | head -n 1)"
 tzdata_version="$(dpkg-query -W -f '${Version}' tzdata 2>/dev/null || echo none)"
 
-# Everything an image is made of: the Go sources, this script, the BusyBox binary, the Go
+# Everything an image is made of (READMEs aside): the Go sources, this script, the BusyBox binary, the Go
 # toolchain, the CA bundle and the time zone data.
 source_hash() {
   {
-    (cd "$APPS_DIR" && find . -type f ! -path '*/.*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$APPS_DIR" && find . -type f ! -path '*/.*' ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     (cd "$REPO_ROOT" && sha256sum scripts/offline/build-app-images.sh)
     echo "busybox $busybox_version $(sha256sum <"$BUSYBOX")"
     echo "tzdata $tzdata_version"
