@@ -36,6 +36,14 @@ export function groupVerdict(checks: readonly CheckResult[]): CheckStatus {
   return 'skipped';
 }
 
+/** `passed`, or `passed, 2 not run` for a group whose remaining checks were skipped. */
+export function verdictLabel(group: GroupSummary): string {
+  const notRun = group.checks.filter((c) => c.status === 'skipped').length;
+  const passed = group.checks.filter((c) => c.status === 'passed').length;
+  if (group.verdict === 'skipped' && passed > 0) return `passed, ${notRun} not run`;
+  return group.verdict;
+}
+
 export function scoreOf(checks: readonly CheckResult[]): { score: number; maxScore: number } {
   return { score: sum(checks.map((c) => c.points)), maxScore: sum(checks.map((c) => c.maxPoints)) };
 }

@@ -107,6 +107,11 @@ export class ReportSession {
     return this.buildRun((def) => this.placeholder(def, 'skipped', 'not run yet: grading is still in progress or stopped unexpectedly'));
   }
 
+  /** Waits for checkpoint writes in flight. */
+  async flush(): Promise<void> {
+    await this.pendingWrite;
+  }
+
   async finalize(options: FinalizeOptions = {}): Promise<FinalizeOutcome> {
     if (this.finalized) return this.finalized;
     const reason = options.reason ?? (options.interrupted ? 'the run was interrupted' : 'the run ended before this check');

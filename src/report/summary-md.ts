@@ -1,6 +1,6 @@
 // summary.md: a score table per group and what to fix, for a terminal reader or $GITHUB_STEP_SUMMARY.
 import type { CheckResult, CheckStatus, RunResult } from '../model.js';
-import { countByStatus, formatDuration, formatLocation, groupChecks } from './groups.js';
+import { countByStatus, formatDuration, formatLocation, groupChecks, verdictLabel } from './groups.js';
 
 const ICON: Record<CheckStatus, string> = { passed: '✅', failed: '❌', error: '⚠️', skipped: '⏭️' };
 
@@ -27,7 +27,7 @@ export function renderSummary(run: RunResult): string {
 
   out.push('| Group | Score | Result | Time |', '| --- | ---: | --- | ---: |');
   for (const g of groupChecks(run.checks)) {
-    out.push(`| ${g.group} | ${g.points}/${g.maxPoints} | ${ICON[g.verdict]} ${g.verdict} | ${formatDuration(g.durationMs)} |`);
+    out.push(`| ${g.group} | ${g.points}/${g.maxPoints} | ${ICON[g.verdict === 'skipped' && g.checks.some((c) => c.status === 'passed') ? 'passed' : g.verdict]} ${verdictLabel(g)} | ${formatDuration(g.durationMs)} |`);
   }
   out.push(`| **Total** | **${run.score}/${run.maxScore}** | ${counts.passed} passed, ${counts.failed} failed, ${counts.error} errors, ${counts.skipped} skipped | |`, '');
 
