@@ -10,7 +10,7 @@ import { getLab, LAB_IDS } from './lab/index.js';
 import { labSupplements } from './lab/productionizing.js';
 import type { LabDefinition } from './lab/types.js';
 import { EnvironmentError, ExitCode, SubmissionError, UsageError, type CheckResult } from './model.js';
-import { groupChecks } from './report/groups.js';
+import { groupChecks, verdictLabel } from './report/groups.js';
 import { ReportSession, type FinalizeOptions, type FinalizeOutcome } from './report/session.js';
 import { resultFromVerdict, runStaticRubric, STATIC_CHECKS, submissionFailure } from './rubric/index.js';
 import { buildContext } from './rubric/context.js';
@@ -171,8 +171,10 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
     progress.line(`${signal} received: stopping; reports will be written`);
     stop(`interrupted by ${signal}`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     let outcome: FinalizeOutcome;
     try {
@@ -186,8 +188,8 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
     io.stderr(`lab-grader: could not write the reports to ${outDir}: ${describeError(err)}\n`);
     return ExitCode.Environment;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
 
@@ -369,7 +371,7 @@ function printScores(outcome: FinalizeOutcome, io: CliIo): void {
   const groups = groupChecks(run.checks);
   const width = Math.max(...groups.map((g) => g.group.length), 5);
   const lines = [`${run.lab}: ${run.score}/${run.maxScore} points (exit ${outcome.exitCode})`];
-  for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${g.verdict}`);
+  for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${verdictLabel(g)}`);
   for (const n of run.notes ?? []) lines.push(`note: ${n}`);
   lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}`);
   io.stdout(`${lines.join('\n')}\n`);
