@@ -121,7 +121,9 @@ describe('lab-grader grade --static-only', () => {
     expect(byId(r, 'hpa.max-ten').message).toBe('not run: the submission could not be graded');
     expect(r.exitCode).toBe(2);
     expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toContain('YAML syntax error');
-    expect(await readFile(path.join(out, 'summary.md'), 'utf8')).toContain('At `deployment.yaml:33:14`');
+    const summary = await readFile(path.join(out, 'summary.md'), 'utf8');
+    expect(summary).toContain('## Lab productionizing: 0/65 points, could not be graded');
+    expect(summary).toContain('At `deployment.yaml:33:14`');
   });
 
   it('exits 2 on rejected objects, reporting which one and where', async () => {

@@ -66,7 +66,11 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     .option('--out <dir>', 'where to write junit.xml, result.json and summary.md (default: reports/<submission name>)')
     .option('--static-only', 'only check the files; do not apply them to a cluster')
     .option('--context <context>', 'kubeconfig context of the cluster to grade on')
-    .option('--budget <duration>', 'time allowed for live grading, e.g. 15m or 90s', parseDurationOption, DEFAULT_BUDGET_MS)
+    .addOption(
+      new Option('--budget <duration>', 'time allowed for live grading, e.g. 15m or 90s')
+        .argParser(parseDurationOption)
+        .default(DEFAULT_BUDGET_MS, '15m'),
+    )
     .option('--keep-namespace', 'keep the grading namespace afterwards for inspection')
     .action(async (dir: string, opts: GradeOptions) => {
       exitCode = await runGrade(dir, opts, io);

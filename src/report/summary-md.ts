@@ -9,7 +9,9 @@ export function renderSummary(run: RunResult): string {
   const counts = countByStatus(run);
   const verdict = run.interrupted
     ? 'interrupted'
-    : counts.error > 0
+    : run.exitCode === 2
+      ? 'could not be graded'
+      : counts.error > 0
       ? 'could not be fully graded'
       : counts.failed > 0
         ? 'failed'
