@@ -168,7 +168,7 @@ describe('lab-grader grade --static-only', () => {
       GITHUB_STEP_SUMMARY: stepSummary,
     });
     expect(ran.code).toBe(1);
-    expect(ran.stdout).toContain('::error file=fixtures/submissions/no-liveness/deployment.yaml,line=22,col=11,title=liveness.probe-defined%3A the app container has a liveness probe::');
+    expect(ran.stdout).toContain('::error file=fixtures/submissions/no-liveness/deployment.yaml,line=22,col=11,title=the app container has a liveness probe::');
     expect(await readFile(stepSummary, 'utf8')).toContain('## Lab productionizing: 18/65 points, failed');
   });
 

@@ -33,7 +33,7 @@ export function githubAnnotations(run: RunResult, opts: AnnotationOptions): stri
       props.push(`file=${escapeProperty(annotationPath(opts, c.location.file))}`, `line=${c.location.line}`);
       if (c.location.column) props.push(`col=${c.location.column}`);
     }
-    props.push(`title=${escapeProperty(`${c.id}: ${c.title}`)}`);
+    props.push(`title=${escapeProperty(c.title)}`);
     const hint = c.hint ? `\n${c.hint}` : '';
     const command = c.status === 'failed' ? 'error' : 'warning';
     lines.push(`::${command} ${props.join(',')}::${escapeData(`${c.message}${hint}`)}`);

@@ -132,8 +132,8 @@ describe('GitHub annotations', () => {
   it('annotates failed checks that have a location, and warns about errors', () => {
     const run = runWith([readinessFailed, hpaError, liveFailedNoLocation]);
     expect(githubAnnotations(run, { submissionDir: 'submissions/alice' })).toEqual([
-      '::error file=submissions/alice/deployment.yaml,line=22,col=11,title=readiness.probe-defined%3A the app container has a readiness probe::container "app" of Deployment/configurable has no readinessProbe%0AAdd a readinessProbe on /healthz.',
-      '::warning title=hpa.metrics-flow%3A the HPA reads CPU metrics for the app\'s Pods::the metrics API is not available',
+      '::error file=submissions/alice/deployment.yaml,line=22,col=11,title=the app container has a readiness probe::container "app" of Deployment/configurable has no readinessProbe%0AAdd a readinessProbe on /healthz.',
+      '::warning title=the HPA reads CPU metrics for the app\'s Pods::the metrics API is not available',
     ]);
   });
 

@@ -69,7 +69,7 @@ describe('writeReports', () => {
     const summary = await readFile(stepSummary, 'utf8');
     expect(summary.startsWith('earlier step\n## Lab productionizing: 0/2 points, failed')).toBe(true);
     expect(printed).toEqual([
-      '::error file=specs/deployment.yaml,line=22,title=readiness.probe-defined%3A the app container has a readiness probe::no readinessProbe\n',
+      '::error file=specs/deployment.yaml,line=22,title=the app container has a readiness probe::no readinessProbe\n',
     ]);
 
     await writeReports(path.join(dir, 'c'), run, { env, stdout, github: false });

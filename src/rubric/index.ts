@@ -44,9 +44,14 @@ export function runStaticRubric(sub: Submission, lab: LabDefinition = production
       } catch (err) {
         // An unexpected shape in the learner's files must not abort the rubric.
         return {
-          ...resultFromVerdict(def, { passed: false, message: '' }, performance.now() - started),
+          id: def.id,
+          group: def.group,
+          title: def.title,
           status: 'error',
+          points: 0,
+          maxPoints: def.maxPoints,
           message: `the grader could not decide: ${err instanceof Error ? err.message : String(err)}`,
+          durationMs: Math.round(performance.now() - started),
         } satisfies CheckResult;
       }
       return resultFromVerdict(def, verdict, performance.now() - started);
