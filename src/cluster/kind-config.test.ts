@@ -26,6 +26,7 @@ describe('kind cluster config', () => {
   it('sets metrics-server resolution from the profile', () => {
     const grading = metricsServerManifest('grading');
     expect(grading).toContain('--metric-resolution=10s');
+    expect(grading).toContain('--kubelet-request-timeout=5s');
     expect(metricsServerManifest('default')).toContain('--metric-resolution=15s');
     const kinds = parseAllDocuments(grading).map((d) => (d.toJS() as { kind: string }).kind);
     expect(kinds).toContain('APIService');

@@ -8,16 +8,18 @@ import { PROJECT_ROOT } from './versions.js';
 export interface ProfileSettings {
   kubeadmConfigPatches: string[];
   metricResolution: string;
+  kubeletRequestTimeout?: string;
 }
 
 export function readProfile(profile: Profile, root = PROJECT_ROOT): ProfileSettings {
   const doc = parse(readFileSync(join(root, 'kind', 'profiles', `${profile}.yaml`), 'utf8')) as {
     kubeadmConfigPatches?: string[];
-    metricsServer?: { metricResolution?: string };
+    metricsServer?: { metricResolution?: string; kubeletRequestTimeout?: string };
   };
   return {
     kubeadmConfigPatches: doc.kubeadmConfigPatches ?? [],
     metricResolution: doc.metricsServer?.metricResolution ?? '15s',
+    kubeletRequestTimeout: doc.metricsServer?.kubeletRequestTimeout,
   };
 }
 
@@ -38,7 +40,11 @@ export function kindClusterConfig(name: string, profile: Profile, root = PROJECT
 /** The metrics-server manifest with the profile's scrape resolution. */
 export function metricsServerManifest(profile: Profile, root = PROJECT_ROOT): string {
   const text = readFileSync(join(root, 'kind', 'addons', 'metrics-server.yaml'), 'utf8');
-  const resolution = readProfile(profile, root).metricResolution;
-  if (!/--metric-resolution=\S+/.test(text)) throw new Error('kind/addons/metrics-server.yaml lacks --metric-resolution');
-  return text.replace(/--metric-resolution=\S+/, `--metric-resolution=${resolution}`);
+  const { metricResolution, kubeletRequestTimeout } = readProfile(profile, root);
+  const arg = /^(\s+)- --metric-resolution=\S+$/m;
+  const match = arg.exec(text);
+  if (!match) throw new Error('kind/addons/metrics-server.yaml lacks --metric-resolution');
+  const indent = match[1] ?? '';
+  const timeout = kubeletRequestTimeout ? `\n${indent}- --kubelet-request-timeout=${kubeletRequestTimeout}` : '';
+  return text.replace(arg, `${indent}- --metric-resolution=${metricResolution}${timeout}`);
 }

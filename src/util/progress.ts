@@ -17,6 +17,7 @@ export function createProgress(prefix: string, write: (s: string) => void = (s) 
   const stamp = () => new Date().toISOString().slice(11, 19);
   return {
     step(text) {
+      if (!interactive && text === last) return; // already printed as a waiting line
       if (open) write('\n');
       open = false;
       last = '';
