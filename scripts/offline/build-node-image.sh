@@ -11,6 +11,8 @@
 #     enable_unprivileged_ports/icmp reproduce containerd >= 2.0 defaults, which kind's image has.
 #   - no kindnetd: a static ptp CNI config (single node) replaces it.
 #   - no local-path-provisioner: kind falls back to a host-path StorageClass.
+#   - a guard rejects packets to the Service range that kube-proxy has not translated
+#     (node/kube-lab-grader-service-cidr-guard explains why).
 # Writes the resulting image name to $CACHE_ROOT/offline-images.env (NODE_IMAGE=...).
 source "$(dirname "$0")/lib.sh"
 HERE="$REPO_ROOT/scripts/offline"
@@ -140,6 +142,8 @@ chmod -R u+w "$ROOT/etc" "$ROOT/kind" "$ROOT/usr/local/bin"
 find "$ROOT/kind" "$ROOT/etc/containerd" "$ROOT/etc/default" "$ROOT/etc/sysctl.d" "$ROOT/etc/systemd/system" -type f -exec chmod 0644 {} +
 chmod 0755 "$ROOT"/kind/bin/* "$ROOT"/usr/local/bin/clean-install "$ROOT"/usr/local/bin/entrypoint "$ROOT/kind/bin"
 install -m 0755 "$HERE/node/adapt-to-host" "$ROOT/usr/local/bin/kube-lab-grader-adapt-to-host"
+install -m 0755 "$HERE/node/kube-lab-grader-service-cidr-guard" "$ROOT/usr/local/bin/"
+install -m 0644 "$HERE/node/kube-lab-grader-service-cidr-guard.service" "$ROOT/etc/systemd/system/"
 install -m 0755 "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" "$ROOT/usr/bin/"
 install -m 0755 "$COMP_BIN/crictl" "$ROOT/usr/local/bin/crictl"
 ln -sf /usr/bin/containerd "$ROOT/usr/local/bin/containerd"
@@ -196,7 +200,7 @@ rm -f "$ROOT"/lib/systemd/system/multi-user.target.wants/* "$ROOT"/etc/systemd/s
   "$ROOT"/lib/systemd/system/sockets.target.wants/*initctl* "$ROOT"/lib/systemd/system/basic.target.wants/*
 echo "ReadKMsg=no" >>"$ROOT/etc/systemd/journald.conf"
 ln -sf /lib/systemd/systemd "$ROOT/sbin/init"
-systemctl --root="$ROOT" enable kubelet.service containerd.service undo-mount-hacks.service >/dev/null 2>&1
+systemctl --root="$ROOT" enable kubelet.service containerd.service undo-mount-hacks.service kube-lab-grader-service-cidr-guard.service >/dev/null 2>&1
 systemctl --root="$ROOT" mask systemd-binfmt.service >/dev/null 2>&1
 rm -f "$ROOT/etc/machine-id"; touch "$ROOT/etc/machine-id"
 
