@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 COMP_BIN="$CACHE_ROOT/components/bin"
 IMAGE="registry.k8s.io/metrics-server/metrics-server:$METRICS_SERVER_VERSION"
-if docker image inspect "$IMAGE" >/dev/null 2>&1 && \
+if cached_image "$IMAGE" && \
    [[ "$(docker image inspect -f '{{index .Config.Labels "io.kube-lab-grader.offline-build"}}' "$IMAGE")" == true ]]; then
   log "add-on image $IMAGE cached"; exit 0
 fi

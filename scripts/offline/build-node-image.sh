@@ -29,7 +29,7 @@ NODE_PACKAGES=(systemd systemd-sysv dbus conntrack iptables nftables iproute2 et
 key="$( { cat "$REPO_ROOT/versions.env" "$0" "$HERE"/node/*; printf '%s\n' "${NODE_PACKAGES[@]}"; } | sha256sum | cut -c1-12)"
 NODE_IMAGE="kube-lab-grader/node:$KUBERNETES_VERSION-$key"
 write_env() { printf 'NODE_IMAGE=%s\n' "$NODE_IMAGE" >"$CACHE_ROOT/offline-images.env"; }
-if docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
+if cached_image "$NODE_IMAGE"; then
   log "node image $NODE_IMAGE cached"; write_env; exit 0
 fi
 

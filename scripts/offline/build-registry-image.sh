@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 command -v docker-registry >/dev/null || die "docker-registry is missing: apt-get install docker-registry"
 reg_version="$(dpkg-query -W -f='${Version}' docker-registry 2>/dev/null || echo unknown)"
 IMAGE="kube-lab-grader/registry:${reg_version%%+*}"
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then log "registry image $IMAGE cached"; echo "REGISTRY_IMAGE=$IMAGE" >"$CACHE_ROOT/registry-image.env"; exit 0; fi
+if cached_image "$IMAGE"; then log "registry image $IMAGE cached"; echo "REGISTRY_IMAGE=$IMAGE" >"$CACHE_ROOT/registry-image.env"; exit 0; fi
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 bin="$(command -v docker-registry)"
 mkdir -p "$work/usr/bin" "$work/etc/docker/registry" "$work/var/lib/registry" "$work/tmp"
