@@ -18,6 +18,10 @@ vi.mock('./grade/live.js', () => ({
     return fakes.live(opts);
   },
 }));
+// The CLI's flow is tested here; bringing the cluster up is the cluster suites' job.
+vi.mock('./cluster/lifecycle.js', () => ({
+  clusterUp: async () => ({ context: 'kind-lab-grader-under-test' }),
+}));
 vi.mock('./cluster/commands.js', () => ({
   clusterCommand: (action: string, opts: ClusterCommandOptions) => fakes.cluster!(action, opts),
 }));

@@ -240,7 +240,10 @@ async function gradeInto(
   const added = applyPolicy(supplement.objects, { namespace });
   session.addNotes(...supplement.notes);
   const manifests = [...policy.objects, ...added.objects].map((o) => o.body);
-  session.setInfo({ namespace, ...(opts.context ? { cluster: { context: opts.context } } : {}) });
+  // Without --context, grade on the project's kind cluster, bringing it up when it is not there
+  // (a quick re-verification when it is).
+  const context = opts.context ?? (await ensureGradingCluster());
+  session.setInfo({ namespace, cluster: { context } });
 
   const budget = setTimeout(() => stop(`the time budget of ${formatMs(opts.budget)} ran out`), opts.budget + STOP_GRACE_MS);
   budget.unref();
@@ -248,7 +251,7 @@ async function gradeInto(
     const live = gradeLive({
       submissionDir: dir,
       manifests,
-      ...(opts.context ? { context: opts.context } : {}),
+      context,
       budgetMs: opts.budget,
       keepNamespace: opts.keepNamespace ?? false,
       signal,
@@ -268,6 +271,14 @@ async function gradeInto(
   }
   if (signal.aborted) return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
   return session.finalize({ reason: 'live grading ended without reporting this check', unrun: 'error' });
+}
+
+async function ensureGradingCluster(): Promise<string> {
+  const { clusterUp } = await import('./cluster/lifecycle.js');
+  const { DEFAULT_CLUSTER_NAME } = await import('./cluster/settings.js');
+  const { createProgress } = await import('./util/progress.js');
+  const { context } = await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: createProgress('cluster: ') });
+  return context;
 }
 
 /** Resolves (to undefined) once the signal has been aborted for STOP_GRACE_MS. */
