@@ -1,0 +1,246 @@
+// Hostile or broken submissions never escape the grading namespace, never hang the run and never
+// lose the report. Each case runs the real CLI against the live cluster and asserts the exit
+// code, the message, the reports on disk and that nothing leaked.
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Kube } from '../src/kube/client.js';
+import { isNotFound } from '../src/kube/client.js';
+import type { RunResult } from '../src/model.js';
+import { waitFor } from '../src/wait/wait-for.js';
+import { testKube } from './support/cluster.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SUBMISSIONS = join(ROOT, 'fixtures/submissions');
+const HOSTILE = join(ROOT, 'fixtures/hostile');
+const MANAGED_BY = 'app.kubernetes.io/managed-by=kube-lab-grader';
+
+let kube: Kube;
+let before: ClusterSnapshot;
+
+interface ClusterSnapshot {
+  clusterRoleBindings: string[];
+  clusterRoles: string[];
+  kubeSystem: string[];
+  defaultNs: string[];
+}
+
+async function snapshot(): Promise<ClusterSnapshot> {
+  const rbac = kube.config.makeApiClient((await import('@kubernetes/client-node')).RbacAuthorizationV1Api);
+  const names = (items: Array<{ metadata?: { name?: string } }>) => items.map((i) => i.metadata?.name ?? '').sort();
+  const inNs = async (namespace: string) => [
+    ...names((await kube.core.listNamespacedConfigMap({ namespace })).items).map((n) => `cm/${n}`),
+    ...names((await kube.core.listNamespacedService({ namespace })).items).map((n) => `svc/${n}`),
+    ...names((await kube.apps.listNamespacedDeployment({ namespace })).items).map((n) => `deploy/${n}`),
+    ...names((await kube.core.listNamespacedSecret({ namespace })).items).map((n) => `secret/${n}`),
+  ];
+  return {
+    clusterRoleBindings: names((await rbac.listClusterRoleBinding()).items),
+    clusterRoles: names((await rbac.listClusterRole()).items),
+    kubeSystem: await inNs('kube-system'),
+    defaultNs: await inNs('default'),
+  };
+}
+
+interface Graded {
+  code: number;
+  stderr: string;
+  out: string;
+  result: RunResult | undefined;
+  durationMs: number;
+}
+
+function startGrade(dir: string, args: string[] = []): { proc: ResultPromise; out: string; started: number } {
+  const out = mkdtempSync(join(tmpdir(), 'sandbox-out-'));
+  const proc = execa('node', [join(ROOT, 'bin/lab-grader.js'), 'grade', dir, '--out', out, ...args], {
+    cwd: ROOT,
+    reject: false,
+    all: true,
+    env: { CI: 'true' },
+    timeout: 15 * 60_000,
+  });
+  return { proc, out, started: Date.now() };
+}
+
+async function finish(run: ReturnType<typeof startGrade>): Promise<Graded> {
+  const r = await run.proc;
+  const resultPath = join(run.out, 'result.json');
+  const result = existsSync(resultPath) ? (JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult) : undefined;
+  return { code: r.exitCode ?? -1, stderr: String(r.all ?? ''), out: run.out, result, durationMs: Date.now() - run.started };
+}
+
+const grade = (dir: string, args: string[] = []) => finish(startGrade(dir, args));
+
+function expectReportsOnDisk(g: Graded): void {
+  for (const f of ['junit.xml', 'result.json', 'summary.md']) expect(existsSync(join(g.out, f)), `${f} written`).toBe(true);
+  expect(g.result?.checks.length).toBeGreaterThan(0);
+}
+
+async function expectNothingLeaked(g: Graded): Promise<void> {
+  const ns = g.result?.namespace;
+  if (ns) {
+    await waitFor(
+      async () => {
+        try {
+          const n = await kube.core.readNamespace({ name: ns });
+          return { done: false, observed: `namespace ${ns} is ${n.status?.phase}` };
+        } catch (e) {
+          if (isNotFound(e)) return { done: true, observed: `namespace ${ns} is gone` };
+          throw e;
+        }
+      },
+      { description: `grading namespace ${ns} is deleted`, timeoutMs: 120_000 },
+    );
+  }
+  const left = await kube.core.listNamespace({ labelSelector: MANAGED_BY });
+  expect(left.items.filter((n) => n.metadata?.name === ns)).toEqual([]);
+  expect(await snapshot()).toEqual(before);
+}
+
+beforeAll(async () => {
+  kube = testKube();
+  before = await snapshot();
+  // The CLI runs from dist/ (npm test builds it first; type errors are reported there).
+  await execa('npm', ['run', '--silent', 'build'], { cwd: ROOT, reject: false });
+});
+
+describe('submissions that cannot be graded end with exit 2, a message naming the place, and reports', () => {
+  it('malformed YAML names the file and line', async () => {
+    const g = await grade(join(SUBMISSIONS, 'malformed-yaml'));
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/deployment\.yaml:\d+/);
+    expectReportsOnDisk(g);
+    expect(g.result?.checks.find((c) => c.id === 'submission.parses')?.status).toBe('failed');
+    await expectNothingLeaked(g);
+  });
+
+  it('an empty directory says there is nothing to grade', async () => {
+    const g = await grade(join(SUBMISSIONS, 'empty'));
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/no (Kubernetes )?manifests|nothing to grade|no \.ya?ml/i);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+
+  it('a binary file is named and rejected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-binary-'));
+    writeFileSync(join(dir, 'deployment.yaml'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02, 0xff, 0xfe]));
+    const g = await grade(dir);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/deployment\.yaml.*binary|binary.*deployment\.yaml/i);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+
+  it('a 5 MB file is named with its size and rejected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-big-'));
+    const big = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: "${'x'.repeat(5 * 1024 * 1024)}"\n`;
+    writeFileSync(join(dir, 'big.yaml'), big);
+    const g = await grade(dir);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/big\.yaml/);
+    expect(g.stderr).toMatch(/MiB|MB|bytes/);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+
+  it('a ClusterRoleBinding is rejected naming the object and its file:line, and never created', async () => {
+    const g = await grade(join(SUBMISSIONS, 'cluster-role-binding'));
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/ClusterRoleBinding\/\S+/);
+    expect(g.stderr).toMatch(/\.yaml:\d+/);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+
+  it('privileged + hostPath is rejected naming the field', async () => {
+    const g = await grade(join(SUBMISSIONS, 'privileged-hostpath'));
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/privileged|hostPath/);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+});
+
+describe('broken or greedy submissions are graded without harm and without hanging', () => {
+  it('objects aimed at kube-system land in the grading namespace, and the report says so', async () => {
+    const g = await grade(join(HOSTILE, 'kube-system-only'));
+    expect([1, 2]).toContain(g.code);
+    expectReportsOnDisk(g);
+    expect(JSON.stringify(g.result?.notes ?? [])).toMatch(/kube-system/);
+    await expectNothingLeaked(g);
+  });
+
+  it('an image that does not exist fails fast, quoting the kubelet', async () => {
+    const g = await grade(join(HOSTILE, 'missing-image'));
+    expect(g.code).toBe(1);
+    expect(JSON.stringify(g.result?.checks)).toMatch(/ImagePullBackOff|ErrImagePull/);
+    expect(g.durationMs).toBeLessThan(4 * 60_000);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+
+  it('a crash-looping app fails fast, quoting the kubelet', async () => {
+    const g = await grade(join(HOSTILE, 'crash-loop'));
+    expect(g.code).toBe(1);
+    expect(JSON.stringify(g.result?.checks)).toMatch(/CrashLoopBackOff|Error|exit/i);
+    expect(g.durationMs).toBeLessThan(4 * 60_000);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+
+  it('10,000 replicas are bounded by the namespace quota and fail the replicas group', async () => {
+    const g = await grade(join(HOSTILE, 'ten-thousand-replicas'));
+    expect(g.code).toBe(1);
+    expect(g.result?.checks.find((c) => c.id === 'replicas.spec-five')?.status).toBe('failed');
+    expect(g.durationMs).toBeLessThan(6 * 60_000);
+    expectReportsOnDisk(g);
+    await expectNothingLeaked(g);
+  });
+});
+
+describe('interrupted and concurrent runs', () => {
+  it('SIGINT in the middle of a run undoes its faults, deletes the namespace, keeps the reports and exits 3', async () => {
+    const run = startGrade(join(SUBMISSIONS, 'reference'));
+    // Interrupt once live grading has really started: the grading namespace exists.
+    await waitFor(
+      async () => {
+        const list = await kube.core.listNamespace({ labelSelector: MANAGED_BY });
+        const mine = list.items.filter((n) => n.metadata?.name?.startsWith('lab-grader-reference-'));
+        return { done: mine.length > 0, observed: `${mine.length} reference namespaces` };
+      },
+      { description: 'the reference run creates its grading namespace', timeoutMs: 120_000 },
+    );
+    await new Promise((r) => setTimeout(r, 15_000));
+    run.proc.kill('SIGINT');
+    const g = await finish(run);
+    expect(g.code).toBe(3);
+    expectReportsOnDisk(g);
+    expect(g.result?.interrupted).toBe(true);
+    expect(g.result?.checks.some((c) => c.status === 'skipped' || c.status === 'error')).toBe(true);
+    await expectNothingLeaked(g);
+  });
+
+  it('two runs at once on one cluster give the same verdicts as their expected ones', async () => {
+    const names = ['no-readiness', 'no-liveness'];
+    const results = await Promise.all(names.map((n) => finish(startGrade(join(SUBMISSIONS, n)))));
+    for (const [i, name] of names.entries()) {
+      const g = results[i]!;
+      const expected = JSON.parse(readFileSync(join(SUBMISSIONS, name, 'expected.json'), 'utf8')) as {
+        exit: number[];
+        groups: Record<string, string>;
+      };
+      expect(expected.exit, `${name} exit`).toContain(g.code);
+      for (const [group, verdict] of Object.entries(expected.groups)) {
+        if (verdict === 'any') continue;
+        const checks = g.result?.checks.filter((c) => c.group === group) ?? [];
+        const actual = checks.every((c) => c.status === 'passed') ? 'passed' : 'failed';
+        expect(`${name} ${group}: ${actual}`).toBe(`${name} ${group}: ${verdict}`);
+      }
+      await expectNothingLeaked(g);
+    }
+  });
+});
