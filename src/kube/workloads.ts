@@ -11,6 +11,13 @@ import { isPodReady, listPods, podSummary, selectorString, stuckContainers, type
 /** Image pull problems: the environment (registry, mirror, network) is at fault, not the spec. */
 export const IMAGE_PULL_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'ErrImageNeverPull', 'InvalidImageName']);
 
+/** podSummary plus why a Pending Pod is not scheduled (e.g. "Insufficient cpu"). */
+export function describePod(p: k8s.V1Pod): string {
+  const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') return `${podSummary(p)} (${scheduled.reason ?? 'not scheduled'}: ${scheduled.message ?? ''})`;
+  return podSummary(p);
+}
+
 /** A Pod cannot start and will not fix itself. */
 export class PodStuckError extends Error {
   constructor(readonly stuck: StuckPod) {
@@ -72,7 +79,7 @@ export async function waitForPodReady(kube: Kube, namespace: string, name: strin
       const pod = await kube.core.readNamespacedPod({ namespace, name });
       const stuck = stuckContainers(pod)[0];
       if (stuck) throw stuckPodError(stuck);
-      return { done: isPodReady(pod), observed: podSummary(pod), value: pod };
+      return { done: isPodReady(pod), observed: describePod(pod), value: pod };
     },
     { description: `Pod ${namespace}/${name} is Ready`, isFatal: isPodStuckOrEnvironment, ...opts },
   );
@@ -101,13 +108,14 @@ export async function waitForRollout(
       const want = d.spec?.replicas ?? 1;
       const selector = selectorString(d.spec?.selector);
       const pods = await listPods(kube, namespace, selector);
-      for (const p of pods) {
+      const labelled = pods.filter((p) => Object.entries(opts.podLabels ?? {}).every(([k, v]) => p.metadata?.labels?.[k] === v));
+      // Only the new Pods must start: an old Pod that crashes is what an update may be fixing.
+      for (const p of labelled) {
         const stuck = stuckContainers(p)[0];
         if (stuck) throw stuckPodError(stuck);
       }
       const s = d.status ?? {};
       const current = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-      const labelled = pods.filter((p) => Object.entries(opts.podLabels ?? {}).every(([k, v]) => p.metadata?.labels?.[k] === v));
       const ready = labelled.filter(isPodReady);
       const done =
         current &&
@@ -116,7 +124,7 @@ export async function waitForRollout(
         (s.replicas ?? 0) === want &&
         pods.length === want &&
         ready.length === want;
-      const observed = `deployment ${name}: ${s.readyReplicas ?? 0}/${want} ready, ${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} total; pods: ${pods.map(podSummary).join('; ') || 'none'}`;
+      const observed = `deployment ${name}: ${s.readyReplicas ?? 0}/${want} ready, ${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} total; pods: ${pods.map(describePod).join('; ') || 'none'}`;
       return { done, observed, value: { deployment: d, pods: ready } };
     },
     {
