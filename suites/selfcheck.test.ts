@@ -21,6 +21,7 @@ describe('lab-grader selfcheck', () => {
       out,
       context: inject('kubeContext'),
       handleSignals: false,
+      budgetMs: 14 * 60_000,
       stdout: (t) => {
         stdout += t;
         process.stderr.write(t);
