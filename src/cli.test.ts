@@ -11,6 +11,16 @@ import { EnvironmentError, type CheckResult, type RunResult } from './model.js';
 const fakes = vi.hoisted(() => ({
   live: undefined as undefined | ((opts: LiveGradeOptions) => Promise<CheckResult[]>),
   cluster: undefined as undefined | ((action: string, opts: ClusterCommandOptions) => Promise<number>),
+  selfcheck: undefined as undefined | (() => Promise<number>),
+  selfcheckOpts: undefined as unknown,
+}));
+// The walkthrough itself runs in suites/selfcheck.test.ts against the live cluster.
+vi.mock('./selfcheck/run.js', () => ({
+  runSelfcheck: (opts: unknown) => {
+    fakes.selfcheckOpts = opts;
+    if (!fakes.selfcheck) throw new Error('selfcheck was not expected to run');
+    return fakes.selfcheck();
+  },
 }));
 vi.mock('./grade/live.js', () => ({
   gradeLive: (opts: LiveGradeOptions) => {
@@ -335,10 +345,11 @@ describe('lab-grader cluster', () => {
 });
 
 describe('lab-grader selfcheck', () => {
-  it('explains that it is not available when the module is missing, and exits 3', async () => {
-    const ran = await run(['selfcheck', '--out', await outDir()]);
-    expect(ran.code).toBe(3);
-    expect(ran.stderr).toBe('lab-grader: selfcheck is not available in this build (no selfcheck/run module)\n');
+  it('passes --out and --context to the walkthrough and returns its exit code', async () => {
+    fakes.selfcheck = async () => 1;
+    const ran = await run(['selfcheck', '--out', 'x', '--context', 'kind-y']);
+    expect(ran.code).toBe(1);
+    expect(fakes.selfcheckOpts).toEqual({ out: 'x', context: 'kind-y' });
   });
 });
 

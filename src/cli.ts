@@ -89,10 +89,11 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
 
   program
     .command('selfcheck')
-    .description('grade the bundled fixture submissions and compare with their expected verdicts')
-    .option('--out <dir>', 'where to write the reports')
-    .action(async (opts: { out?: string }) => {
-      exitCode = await runSelfcheck(opts, io);
+    .description("run the lab's walkthrough with its own specs: is this cluster fit for grading?")
+    .option('--out <dir>', 'where to write the reports (default reports/selfcheck)')
+    .option('--context <context>', 'kubeconfig context of the cluster to check (default kind-lab-grader)')
+    .action(async (opts: { out?: string; context?: string }) => {
+      exitCode = await runSelfcheck(opts);
     });
 
   try {
@@ -331,25 +332,9 @@ async function runCluster(
   }
 }
 
-interface SelfcheckModule {
-  runSelfcheck: (opts: { out?: string }) => Promise<number>;
-}
-
-async function runSelfcheck(opts: { out?: string }, io: CliIo): Promise<number> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const present = ['run.js', 'run.ts'].some((f) => existsSync(path.join(here, 'selfcheck', f)));
-  if (!present) {
-    io.stderr('lab-grader: selfcheck is not available in this build (no selfcheck/run module)\n');
-    return ExitCode.Environment;
-  }
-  // A variable specifier: the module is optional, so the compiler must not require it.
-  const specifier = './selfcheck/run.js';
-  const mod = (await import(specifier)) as Partial<SelfcheckModule>;
-  if (typeof mod.runSelfcheck !== 'function') {
-    io.stderr('lab-grader: selfcheck/run does not export runSelfcheck(opts)\n');
-    return ExitCode.Environment;
-  }
-  return mod.runSelfcheck(opts);
+async function runSelfcheck(opts: { out?: string; context?: string }): Promise<number> {
+  const { runSelfcheck: selfcheck } = await import('./selfcheck/run.js');
+  return selfcheck(opts);
 }
 
 /** Progress on stderr: symbols and colour on a terminal, plain words in CI or a pipe. */
