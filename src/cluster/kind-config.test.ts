@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { kindClusterConfig, metricsServerManifest, readProfile } from './kind-config.js';
 
@@ -23,10 +25,21 @@ describe('kind cluster config', () => {
     for (const p of readProfile('grading').kubeadmConfigPatches) expect(parse(p)).toHaveProperty('kind');
   });
 
+  it('mounts the static Pod patches and asks kubeadm to apply them, in the grading profile only', () => {
+    const grading = parse(kindClusterConfig('x', 'grading')) as { nodes: Array<{ extraMounts?: Array<{ hostPath: string; containerPath: string }> }> };
+    const mount = grading.nodes[0]!.extraMounts?.[0];
+    expect(mount?.containerPath).toBe('/kind/lab-grader-patches');
+    expect(existsSync(join(mount!.hostPath, 'kube-apiserver0+strategic.yaml'))).toBe(true);
+    expect(kindClusterConfig('x', 'grading')).toContain('directory: /kind/lab-grader-patches');
+    expect(kindClusterConfig('x', 'default')).not.toContain('extraMounts');
+  });
+
   it('sets metrics-server resolution from the profile', () => {
     const grading = metricsServerManifest('grading');
     expect(grading).toContain('--metric-resolution=10s');
     expect(grading).toContain('--kubelet-request-timeout=5s');
+    expect(grading).toMatch(/requests:\n\s+cpu: 50m/);
+    expect(metricsServerManifest('default')).toMatch(/requests:\n\s+cpu: 100m/);
     expect(metricsServerManifest('default')).toContain('--metric-resolution=15s');
     const kinds = parseAllDocuments(grading).map((d) => (d.toJS() as { kind: string }).kind);
     expect(kinds).toContain('APIService');

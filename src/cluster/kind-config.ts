@@ -9,17 +9,29 @@ export interface ProfileSettings {
   kubeadmConfigPatches: string[];
   metricResolution: string;
   kubeletRequestTimeout?: string;
+  metricsServerCpuRequest?: string;
+  /** Directory (relative to the project) of kubeadm static Pod patches, mounted into the node. */
+  staticPodPatches?: string;
+  coreDNSReplicas?: number;
 }
+
+/** Where the static Pod patches are mounted in the node (kind/profiles/grading.yaml names it). */
+export const STATIC_POD_PATCHES_IN_NODE = '/kind/lab-grader-patches';
 
 export function readProfile(profile: Profile, root = PROJECT_ROOT): ProfileSettings {
   const doc = parse(readFileSync(join(root, 'kind', 'profiles', `${profile}.yaml`), 'utf8')) as {
     kubeadmConfigPatches?: string[];
-    metricsServer?: { metricResolution?: string; kubeletRequestTimeout?: string };
+    metricsServer?: { metricResolution?: string; kubeletRequestTimeout?: string; cpuRequest?: string };
+    staticPodPatches?: string;
+    coreDNSReplicas?: number;
   };
   return {
     kubeadmConfigPatches: doc.kubeadmConfigPatches ?? [],
     metricResolution: doc.metricsServer?.metricResolution ?? '15s',
     kubeletRequestTimeout: doc.metricsServer?.kubeletRequestTimeout,
+    metricsServerCpuRequest: doc.metricsServer?.cpuRequest,
+    staticPodPatches: doc.staticPodPatches,
+    coreDNSReplicas: doc.coreDNSReplicas,
   };
 }
 
@@ -31,20 +43,33 @@ export function kindClusterConfig(name: string, profile: Profile, root = PROJECT
   base.name = name;
   base.networking = { ...(base.networking ?? {}), apiServerAddress: '127.0.0.1', apiServerPort: API_SERVER_PORT };
   const mappings = nodePorts().map((p) => ({ containerPort: p, hostPort: p, listenAddress: '127.0.0.1', protocol: 'TCP' }));
-  base.nodes = (base.nodes ?? [{ role: 'control-plane' }]).map((n) => ({ ...n, extraPortMappings: mappings }));
-  const patches = readProfile(profile, root).kubeadmConfigPatches;
-  if (patches.length) base.kubeadmConfigPatches = patches;
+  const settings = readProfile(profile, root);
+  const mounts = settings.staticPodPatches
+    ? [{ hostPath: join(root, settings.staticPodPatches), containerPath: STATIC_POD_PATCHES_IN_NODE, readOnly: true }]
+    : [];
+  base.nodes = (base.nodes ?? [{ role: 'control-plane' }]).map((n) => ({
+    ...n,
+    extraPortMappings: mappings,
+    ...(mounts.length ? { extraMounts: mounts } : {}),
+  }));
+  if (settings.kubeadmConfigPatches.length) base.kubeadmConfigPatches = settings.kubeadmConfigPatches;
   return stringify(base);
 }
 
 /** The metrics-server manifest with the profile's scrape resolution. */
 export function metricsServerManifest(profile: Profile, root = PROJECT_ROOT): string {
   const text = readFileSync(join(root, 'kind', 'addons', 'metrics-server.yaml'), 'utf8');
-  const { metricResolution, kubeletRequestTimeout } = readProfile(profile, root);
+  const { metricResolution, kubeletRequestTimeout, metricsServerCpuRequest } = readProfile(profile, root);
   const arg = /^(\s+)- --metric-resolution=\S+$/m;
   const match = arg.exec(text);
   if (!match) throw new Error('kind/addons/metrics-server.yaml lacks --metric-resolution');
   const indent = match[1] ?? '';
   const timeout = kubeletRequestTimeout ? `\n${indent}- --kubelet-request-timeout=${kubeletRequestTimeout}` : '';
-  return text.replace(arg, `${indent}- --metric-resolution=${metricResolution}${timeout}`);
+  let out = text.replace(arg, `${indent}- --metric-resolution=${metricResolution}${timeout}`);
+  if (metricsServerCpuRequest) {
+    const request = /(requests:\n\s+cpu: )100m/;
+    if (!request.test(out)) throw new Error('kind/addons/metrics-server.yaml: cpu request not found');
+    out = out.replace(request, `$1${metricsServerCpuRequest}`);
+  }
+  return out;
 }

@@ -15,7 +15,7 @@ import type { ClusterAction, ClusterCommandOptions } from './commands.js';
 import { cacheRoot, docker, dockerAvailable, findKind, requireDiskSpace, requirePortsFree } from './host.js';
 import { kindClusterConfig } from './kind-config.js';
 import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, type OfflineArtefacts } from './offline.js';
-import { verifyClusterReady, installMetricsServer, type ReadinessReport } from './readiness.js';
+import { applyProfileToCluster, installMetricsServer, verifyClusterReady, type ReadinessReport } from './readiness.js';
 import { API_SERVER_PORT, DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, nodePorts, type Profile } from './settings.js';
 import { PROJECT_ROOT, versions } from './versions.js';
 
@@ -157,6 +157,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
     );
   }
   if (artefacts) await ensureRegistry(artefacts, progress);
+  await applyProfileToCluster(context, profile, progress);
   const report = await verifyClusterReady(context, progress, { metrics: false });
   await installMetricsServer(context, profile, progress);
   const final = await verifyClusterReady(context, progress);

@@ -7,7 +7,7 @@ import { applyManifests, type Manifest } from '../kube/apply.js';
 import { loadKube, type Kube } from '../kube/client.js';
 import type { Progress } from '../util/progress.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
-import { metricsServerManifest } from './kind-config.js';
+import { metricsServerManifest, readProfile } from './kind-config.js';
 import type { Profile } from './settings.js';
 
 export interface ReadinessReport {
@@ -126,4 +126,18 @@ export async function installMetricsServer(context: string, profile: Profile, pr
     .filter((d): d is Manifest => d !== null && typeof d === 'object');
   await applyManifests(kube, docs);
   progress.step(`metrics-server applied (${docs.length} objects, profile ${profile})`);
+}
+
+/** Profile settings that apply to objects kubeadm created (it does not reconcile them later). */
+export async function applyProfileToCluster(context: string, profile: Profile, progress: Progress): Promise<void> {
+  const replicas = readProfile(profile).coreDNSReplicas;
+  if (replicas === undefined) return;
+  const kube = loadKube(context);
+  const scale = await kube.apps.readNamespacedDeploymentScale({ namespace: 'kube-system', name: 'coredns' });
+  if (scale.spec?.replicas === replicas) return;
+  await kube.apps.patchNamespacedDeploymentScale(
+    { namespace: 'kube-system', name: 'coredns', body: { spec: { replicas } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  progress.step(`CoreDNS scaled to ${replicas} replica(s) (profile ${profile})`);
 }

@@ -14,15 +14,22 @@ export interface LocalProxy {
 export async function startLocalProxy(kube: Kube, target: ProxyTarget, opts: { timeoutMs?: number } = {}): Promise<LocalProxy> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
+    // When the client goes away (load stopped, proxy closing), cancel the upstream request too,
+    // so the app is not left computing answers nobody reads.
+    const upstream = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) upstream.abort();
+    });
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
-      proxyRequest(kube, target, req.url ?? '/', { method: req.method, body, timeoutMs: opts.timeoutMs ?? 120_000 })
+      proxyRequest(kube, target, req.url ?? '/', { method: req.method, body, timeoutMs: opts.timeoutMs ?? 120_000, signal: upstream.signal })
         .then((r) => {
           res.writeHead(r.status, { 'content-type': 'text/plain' });
           res.end(r.body);
         })
         .catch((e: unknown) => {
+          if (upstream.signal.aborted || res.headersSent) return void res.destroy();
           res.writeHead(502, { 'content-type': 'text/plain' });
           res.end(`proxy error: ${e instanceof Error ? e.message : String(e)}`);
         });

@@ -24,7 +24,6 @@ export const STUCK_REASONS = new Set([
   'CreateContainerConfigError',
   'CreateContainerError',
   'ImagePullBackOff',
-  'ErrImagePull',
   'ErrImageNeverPull',
   'InvalidImageName',
   'CrashLoopBackOff',
@@ -43,7 +42,8 @@ export function stuckContainers(p: k8s.V1Pod): StuckPod[] {
   for (const s of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
     const w = s.state?.waiting;
     if (w?.reason && STUCK_REASONS.has(w.reason)) {
-      // ErrImagePull is retried once before BackOff; treat as stuck only when the message is final.
+      // ErrImagePull is left out on purpose: a pull that fails once is retried, and only the
+      // ImagePullBackOff that follows a second failure is final.
       out.push({ pod: p.metadata?.name ?? '?', container: s.name, reason: w.reason, message: w.message ?? '' });
     }
   }
