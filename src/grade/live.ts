@@ -1,5 +1,48 @@
-// Live grading: apply into a fresh namespace and run the scenarios. Written in src/scenarios/.
-import type { CheckResult } from '../model.js';
+// Live grading: apply the submission into a fresh namespace and run the scenarios, in this order:
+//
+//   submission.applies   server-side apply, then the app Deployment's rollout (fails fast when
+//                        Pods cannot be created or started)
+//   replicas.ready-five  5 ready Pods, and no HPA minimum below 5
+//   security.exec-*      exec probes in a running app container (cheap, done while all is healthy)
+//   readiness.*, liveness.*   one Pod's app is made to fail; what Kubernetes does about it
+//   hpa.*                metrics, scale up under CPU load, back down, undo of a manual scale
+//
+// When the app cannot run because of the submission (the API server rejects its Deployment, its
+// Pods cannot be created or started), the checks that need it are reported as `failed` with that
+// cause, "not tested: …", and no points: the learner's work is why they could not pass, and a
+// `skipped` would read as "not the learner's concern". `error` is kept for what the grader or the
+// environment could not decide (an exec that could not run, a Pod the API server cannot reach).
+//
+// Every change the grader makes registers its undo first (UndoStack); the undos run at the end,
+// also after an interruption, a budget overrun or a lost cluster. A stopped run reports the check
+// it was in as an error and leaves the rest to the CLI (skipped); the budget running out reports
+// the rest as skipped itself.
+import { randomBytes } from 'node:crypto';
+import { clusterUp } from '../cluster/lifecycle.js';
+import { waitForPodMetrics } from '../cluster/readiness.js';
+import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
+import { describeUndoFailure, UndoStack } from '../faults/undo.js';
+import type { Manifest } from '../kube/apply.js';
+import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
+import { createGradingNamespace, deleteNamespaceAndWait } from '../kube/namespace.js';
+import { withRetry } from '../kube/retry.js';
+import { productionizing } from '../lab/productionizing.js';
+import type { LabDefinition } from '../lab/types.js';
+import { EnvironmentError, type CheckResult } from '../model.js';
+import { applyAll, appliesVerdict, waitForRollout, type ApplyOutcome, type RolloutOutcome } from '../scenarios/apply.js';
+import { ScenarioContext } from '../scenarios/context.js';
+import { hpaScenario } from '../scenarios/hpa.js';
+import { probesScenario } from '../scenarios/probes.js';
+import { readyFive } from '../scenarios/replicas.js';
+import { securityScenario } from '../scenarios/security.js';
+import type { Progress } from '../util/progress.js';
+import { WaitTimeoutError } from '../wait/wait-for.js';
+import { appUnderTest, namespaceOf } from './app.js';
+import { Budget, cleanupReserve } from './budget.js';
+import { LiveChecks } from './checks.js';
+import { BudgetExhausted, RunStopped } from './outcomes.js';
+import { loadLocator } from './sources.js';
+
 export interface LiveGradeOptions {
   submissionDir: string;
   /** Objects after policy, as plain manifests (namespace rewritten by the caller or here). */
@@ -12,7 +55,185 @@ export interface LiveGradeOptions {
   onCheck: (result: CheckResult) => void;
   /** Progress lines for the terminal. */
   onProgress: (line: string) => void;
+  /** The lab whose live checks are run (default: productionizing). */
+  lab?: LabDefinition;
+  /** Bring up the default kind cluster when no cluster is reachable (default true without --context). */
+  bringUpCluster?: boolean;
 }
-export async function gradeLive(_opts: LiveGradeOptions): Promise<CheckResult[]> {
-  throw new Error('live grading: not written yet');
+
+/** Bound for deleting the namespace at the end (Pods stop on SIGTERM at once). */
+const NAMESPACE_DELETE_TIMEOUT_MS = 60_000;
+/** After an interruption the CLI waits 30s for cleanup: stay within it. */
+const NAMESPACE_DELETE_AFTER_STOP_MS = 20_000;
+const METRICS_PREFLIGHT_MS = 60_000;
+
+export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> {
+  const lab = opts.lab ?? productionizing;
+  const definitions = lab.checks.filter((c) => c.kind === 'live');
+  const runId = randomBytes(4).toString('hex');
+  const manifests = opts.manifests as Manifest[];
+  const namespace = namespaceOf(manifests);
+
+  const budget = new Budget(Math.max(1_000, opts.budgetMs - cleanupReserve(opts.budgetMs)));
+  const run = new AbortController();
+  let stopReason: string | undefined;
+  let budgetRanOut = false;
+  const stop = (reason: string): void => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    run.abort(new Error(reason));
+  };
+  const onAbort = (): void => stop(opts.signal.reason instanceof Error ? opts.signal.reason.message : 'stopped');
+  if (opts.signal.aborted) onAbort();
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  const budgetTimer = setTimeout(() => {
+    budgetRanOut = true;
+    stop(new BudgetExhausted(opts.budgetMs).message);
+  }, budget.budgetMs);
+  budgetTimer.unref();
+
+  const undo = new UndoStack();
+  let diagnose: () => Promise<string> = async () => '';
+  const checks = new LiveChecks({
+    definitions,
+    onCheck: opts.onCheck,
+    diagnose: () => diagnose(),
+    signal: run.signal,
+    stopReason: () => stopReason ?? 'stopped',
+  });
+  const started = Date.now();
+  let failure: unknown;
+  try {
+    const kube = await connect(opts, run.signal);
+    await preflightMetrics(kube, run.signal);
+
+    if (opts.keepNamespace) {
+      opts.onProgress(`namespace ${namespace} will be kept (--keep-namespace); delete it with \`kubectl delete namespace ${namespace}\``);
+    } else {
+      undo.push(
+        `delete namespace ${namespace}`,
+        (signal) => deleteNamespaceAndWait(kube, namespace, opts.signal.aborted ? NAMESPACE_DELETE_AFTER_STOP_MS : NAMESPACE_DELETE_TIMEOUT_MS, signal),
+        { timeoutMs: NAMESPACE_DELETE_TIMEOUT_MS + 10_000 },
+      );
+    }
+    await createGradingNamespace(kube, namespace, runId, run.signal);
+    opts.onProgress(`namespace ${namespace} created (run ${runId}; Pod Security baseline, quota 20 Pods, 4 CPU, 4Gi)`);
+
+    const locate = await loadLocator(opts.submissionDir);
+    const app = appUnderTest(opts.manifests);
+    const api = <T>(what: string, fn: () => Promise<T>): Promise<T> => withRetry(what, fn, { signal: run.signal });
+    if (!app) {
+      await checks.run('submission.applies', async () => appliesVerdict(await applyAll({ kube, api }, manifests, locate), undefined));
+      await checks.block(checks.pending(), 'failed', `not tested: no Deployment in the specs runs the lab's app (image sixeyed/configurable)`, {
+        hint: 'Run the app from a Deployment whose container image is sixeyed/configurable:21.04, as in the lab\'s specs.',
+      });
+      return checks.results();
+    }
+
+    const ctx = new ScenarioContext(kube, namespace, app, run.signal, budget, undo, runId, opts.onProgress);
+    diagnose = () => ctx.diagnostics();
+    let applied: ApplyOutcome | undefined;
+    let rollout: RolloutOutcome | undefined;
+    await checks.run('submission.applies', async () => {
+      applied = await applyAll(ctx, manifests, locate);
+      const appRejected = applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment);
+      if (!appRejected) rollout = await waitForRollout(ctx);
+      return appliesVerdict(applied, rollout);
+    });
+    const appRejection = applied?.rejections.find((r) => r.kind === 'Deployment' && r.name === app.deployment);
+    const appliesDiagnostics = checks.result('submission.applies')?.diagnostics;
+    const withDiagnostics = appliesDiagnostics ? { diagnostics: appliesDiagnostics } : {};
+    if (checks.status('submission.applies') === 'error') {
+      await checks.block(checks.pending(), 'error', 'not run: the grader could not apply the specs (see submission.applies)');
+      return checks.results();
+    }
+    if (appRejection) {
+      await checks.block(checks.pending(), 'failed', `not tested: the API server rejected the app's Deployment: ${appRejection.message}`, withDiagnostics);
+      return checks.results();
+    }
+    if (rollout?.kind === 'blocked') {
+      await checks.block(checks.pending(), 'failed', `not tested: ${rollout.message}`, { ...(rollout.hint ? { hint: rollout.hint } : {}), ...withDiagnostics });
+      return checks.results();
+    }
+
+    await checks.run('replicas.ready-five', () => readyFive(ctx));
+    await securityScenario(ctx, checks);
+    await probesScenario(ctx, checks);
+    await hpaScenario(ctx, checks);
+    opts.onProgress(`live checks finished in ${Math.round((Date.now() - started) / 1000)}s`);
+  } catch (error) {
+    failure = error;
+  } finally {
+    clearTimeout(budgetTimer);
+    opts.signal.removeEventListener('abort', onAbort);
+    const pending = undo.pending();
+    if (pending.length > 0) opts.onProgress(`cleaning up: ${pending.join('; ')}`);
+    const failures = await undo.runAll();
+    if (failures[0]) {
+      opts.onProgress(`cleanup failed: ${describeUndoFailure(failures[0])}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`);
+    }
+  }
+
+  if (failure instanceof BudgetExhausted) budgetRanOut = true;
+  if (failure instanceof RunStopped || failure instanceof BudgetExhausted || (failure !== undefined && run.signal.aborted)) {
+    // Interrupted: the CLI reports what did not run. Out of budget: say so here.
+    if (budgetRanOut) await checks.block(checks.pending(), 'skipped', `not run: ${new BudgetExhausted(opts.budgetMs).message}`);
+    return checks.results();
+  }
+  if (failure !== undefined) {
+    // A lost cluster (EnvironmentError) or a grader bug: the CLI reports the rest and exits 3.
+    throw failure;
+  }
+  return checks.results();
+}
+
+/** Clients for the context; without --context, brings up the default kind cluster if needed. */
+async function connect(opts: LiveGradeOptions, signal: AbortSignal): Promise<Kube> {
+  const context = opts.context ?? kindContext(DEFAULT_CLUSTER_NAME);
+  const reach = async (): Promise<Kube> => {
+    const kube = loadKube(context);
+    await withRetry('reach the API server', () => kube.core.listNamespace({ limit: 1 }), { signal, retries: 2 });
+    return kube;
+  };
+  try {
+    return await reach();
+  } catch (error) {
+    const bringUp = opts.bringUpCluster ?? opts.context === undefined;
+    const unreachable = error instanceof EnvironmentError || isConnectionError(error);
+    if (!unreachable) throw error;
+    if (!bringUp) {
+      if (error instanceof EnvironmentError) throw error;
+      throw new EnvironmentError(`the cluster of context ${context} is not reachable: ${apiMessage(error)}`, 'check the context with `kubectl --context ' + context + ' get nodes`');
+    }
+    opts.onProgress(`no grading cluster reachable (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): bringing up the kind cluster "${DEFAULT_CLUSTER_NAME}"`);
+    await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: progressFor(opts.onProgress) });
+    return reach();
+  }
+}
+
+/** HPAs cannot act without the metrics API: that is the environment's fault, not the learner's. */
+async function preflightMetrics(kube: Kube, signal: AbortSignal): Promise<void> {
+  try {
+    await waitForPodMetrics(kube, { timeoutMs: METRICS_PREFLIGHT_MS, signal });
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) {
+      throw new EnvironmentError(
+        `the metrics API serves no Pod metrics (${error.lastObserved}), so HPAs cannot scale`,
+        'install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
+      );
+    }
+    throw error;
+  }
+}
+
+function progressFor(line: (text: string) => void): Progress {
+  let last = '';
+  return {
+    step: (t) => line(`cluster: ${t}`),
+    waiting: (t) => {
+      if (t !== last) line(`cluster: ${t}`);
+      last = t;
+    },
+    done: () => undefined,
+  };
 }

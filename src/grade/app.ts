@@ -1,0 +1,62 @@
+// The lab's app among the manifests the CLI hands over (plain objects after policy), described
+// the way the scenarios need it: names, selector, ports, Services, HPAs.
+import { identifyApp } from '../lab/productionizing.js';
+import type { Manifest } from '../kube/apply.js';
+import { selectorString } from '../kube/pods.js';
+import { failAfterCallCount } from '../faults/app-failure.js';
+import { getPath, isRecord, type ManifestObject } from '../submission/manifest.js';
+import type { AppUnderTest } from '../scenarios/context.js';
+
+/** Wraps plain manifests so the lab's identifyApp can read them (no source positions needed). */
+export function asManifestObjects(manifests: readonly Record<string, unknown>[]): ManifestObject[] {
+  return manifests.map((body) => {
+    const metadata = isRecord(body.metadata) ? body.metadata : {};
+    const source = { file: '(applied manifest)', line: 1 };
+    return {
+      apiVersion: String(body.apiVersion ?? ''),
+      kind: String(body.kind ?? ''),
+      name: String(metadata.name ?? ''),
+      ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+      body,
+      source,
+      locate: () => source,
+    };
+  });
+}
+
+/** The grading namespace the manifests carry (the CLI moved every object into it). */
+export function namespaceOf(manifests: readonly Manifest[]): string {
+  const names = new Set(manifests.map((m) => m.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ''));
+  if (names.size !== 1) {
+    throw new Error(`live grading needs every manifest in one grading namespace; found ${names.size === 0 ? 'none' : [...names].join(', ')}`);
+  }
+  return [...names][0] as string;
+}
+
+export function appUnderTest(manifests: readonly Record<string, unknown>[]): AppUnderTest | undefined {
+  const objects = asManifestObjects(manifests);
+  const found = identifyApp(objects);
+  const deployment = found.deployment;
+  if (!deployment || found.containerIndex === undefined) return undefined;
+  const container = getPath(deployment.body, ['spec', 'template', 'spec', 'containers', found.containerIndex]);
+  if (!isRecord(container)) return undefined;
+  const selector = getPath(deployment.body, 'spec.selector');
+  const ports = Array.isArray(container.ports) ? container.ports : [];
+  const firstPort = ports.find((p) => isRecord(p) && typeof p.containerPort === 'number') as { containerPort: number } | undefined;
+  const services = found.services.map((s) => {
+    const svcPorts = getPath(s.body, 'spec.ports');
+    const first = Array.isArray(svcPorts) && isRecord(svcPorts[0]) ? svcPorts[0] : {};
+    const port = typeof first.port === 'number' ? first.port : typeof first.name === 'string' ? first.name : 80;
+    return { name: s.name, port };
+  });
+  const count = failAfterCallCount(container as { env?: Array<{ name?: string; value?: string }> });
+  return {
+    deployment: deployment.name,
+    container: typeof container.name === 'string' ? container.name : 'app',
+    podSelector: selectorString(isRecord(selector) ? (selector as never) : undefined),
+    podPort: firstPort?.containerPort ?? 80,
+    services,
+    hpas: found.hpas.map((h) => h.name),
+    ...(count !== undefined ? { failAfterCallCount: count } : {}),
+  };
+}

@@ -1,0 +1,384 @@
+// readiness.* and liveness.*: fail ONE Pod's app the way a user would, then watch what Kubernetes
+// does with it.
+//
+//   readiness.removes-failed-pod      the Pod leaves the Service's EndpointSlice while its
+//                                     container keeps running with the same restart count
+//   readiness.service-serves-healthy  meanwhile, requests through the Service only get successes
+//   liveness.restarts-failed-container the Pod's container is restarted (restartCount +1, same Pod)
+//   liveness.returns-to-service       it becomes Ready again and rejoins the endpoints
+//
+// Readiness and liveness are told apart by what happens to the container: a Pod that leaves the
+// endpoints only because its container was killed (restart count up, container not running) was
+// removed by the liveness probe, not by a readiness probe.
+import type * as k8s from '@kubernetes/client-node';
+import { isNotFound } from '../kube/client.js';
+import { serviceEndpoints, type ServiceEndpoint } from '../kube/endpoints.js';
+import { proxyRequest } from '../kube/http.js';
+import { isPodReady } from '../kube/pods.js';
+import { snippet, tripAppFailure, tripBudget, type TripOutcome } from '../faults/app-failure.js';
+import { describeSample, judgeTraffic, startServiceSampler, type Sampler } from '../faults/traffic.js';
+import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
+import type { LiveChecks } from '../grade/checks.js';
+import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
+import { describeProbe, livenessBoundMs, livenessMissReason, readinessBoundMs, returnBoundMs } from './probe-timing.js';
+import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
+
+export const PROBE_CHECKS = [
+  'readiness.removes-failed-pod',
+  'readiness.service-serves-healthy',
+  'liveness.restarts-failed-container',
+  'liveness.returns-to-service',
+] as const;
+
+/** Ready endpoints needed before failing one: the failed Pod plus at least one healthy Pod. */
+const MIN_READY_ENDPOINTS = 2;
+const BASELINE_TIMEOUT_MS = 60_000;
+/** Service traffic: one request every 250 ms, at most 240 requests / 60 s in all. */
+const SAMPLE_INTERVAL_MS = 250;
+const SAMPLE_MAX_REQUESTS = 240;
+const SAMPLE_MAX_MS = 60_000;
+/** After the Pod left the endpoints: slack for the API server's proxy to see the change, then the window judged. */
+const PROXY_SLACK_MS = 500;
+const JUDGE_WINDOW_MS = 4_000;
+const MIN_JUDGED_REQUESTS = 8;
+
+interface Baseline {
+  pod: string;
+  uid: string;
+  containerId: string;
+  restarts: number;
+  readiness?: k8s.V1Probe;
+  liveness?: k8s.V1Probe;
+}
+
+export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): Promise<void> {
+  const service = ctx.app.services[0];
+  if (!service) {
+    await checks.block(PROBE_CHECKS, 'failed', `not tested: no Service selects the Pods of Deployment ${ctx.app.deployment}, so there is no traffic to take them out of`);
+    return;
+  }
+
+  // 1. Two or more ready endpoints, so one can fail while a healthy one remains.
+  let baseline: Baseline;
+  try {
+    baseline = await pickTarget(ctx, service.name);
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    await checks.block(
+      PROBE_CHECKS,
+      'failed',
+      `not tested: failing one Pod needs at least ${MIN_READY_ENDPOINTS} ready Pods behind Service ${service.name}; last seen: ${error.lastObserved}`,
+      { diagnostics: await ctx.diagnostics() },
+    );
+    return;
+  }
+  const { pod } = baseline;
+
+  // 2. Undo first: a Pod whose failed app Kubernetes did not restart is replaced afterwards, so
+  //    the next checks start from healthy Pods.
+  const replaceIfStillFailed = ctx.undo.push(`replace Pod ${pod} if its failed app was not restarted`, (signal) => replaceIfNotRestarted(ctx, baseline, signal), {
+    timeoutMs: 90_000,
+  });
+
+  // 3. The fault: page loads of / on that one Pod until its app answers 5xx.
+  const maxRequests = tripBudget(ctx.app.failAfterCallCount);
+  ctx.progress(`readiness: loading / of Pod ${pod} until its app fails (FailAfterCallCount ${ctx.app.failAfterCallCount ?? 'not set as a plain value'}, at most ${maxRequests} requests)`);
+  const trip = await tripAppFailure(ctx.kube, { namespace: ctx.namespace, pod, port: ctx.app.podPort }, { maxRequests, timeoutMs: 30_000, signal: ctx.signal });
+  const failedAt = Date.now();
+  if (trip.kind !== 'failed') {
+    replaceIfStillFailed.discard();
+    await blockForTrip(ctx, checks, pod, trip);
+    return;
+  }
+  ctx.progress(`readiness: Pod ${pod} answers ${trip.status} after ${trip.requests} page loads, waiting for it to leave the endpoints of Service ${service.name}`);
+
+  // 4. Traffic through the Service from now on (to /healthz: see faults/traffic.ts for why).
+  const sampler = startServiceSampler(ctx.kube, { namespace: ctx.namespace, service: service.name, port: service.port }, {
+    path: '/healthz',
+    intervalMs: SAMPLE_INTERVAL_MS,
+    maxRequests: SAMPLE_MAX_REQUESTS,
+    maxDurationMs: SAMPLE_MAX_MS,
+    signal: ctx.signal,
+  });
+  let leftAt: number | undefined;
+  try {
+    await checks.run('readiness.removes-failed-pod', async () => {
+      const r = await removesFailedPod(ctx, baseline, service.name, failedAt);
+      leftAt = r.leftAt;
+      return r.message;
+    });
+    await checks.run('readiness.service-serves-healthy', () => servesHealthy(ctx, sampler, baseline, service.name, failedAt, leftAt));
+  } finally {
+    await sampler.stop();
+  }
+
+  // 5. Liveness: the same Pod's container is restarted, then rejoins the Service.
+  let restartedAt: number | undefined;
+  await checks.run('liveness.restarts-failed-container', async () => {
+    const r = await restartsContainer(ctx, baseline, failedAt);
+    restartedAt = r.restartedAt;
+    return r.message;
+  });
+  if (restartedAt === undefined) {
+    await checks.block(['liveness.returns-to-service'], 'failed', `not tested: the container of Pod ${pod} was never restarted after its app failed`, {
+      ...(checks.result('liveness.restarts-failed-container')?.diagnostics ? { diagnostics: checks.result('liveness.restarts-failed-container')?.diagnostics as string } : {}),
+    });
+  } else {
+    await checks.run('liveness.returns-to-service', () => returnsToService(ctx, baseline, service.name, restartedAt as number));
+  }
+
+  // 6. Put things back before the next scenario (a no-op when the container was restarted).
+  ctx.progress(`readiness: making sure Pod ${pod} is healthy again or replaced`);
+  await replaceIfStillFailed.runNow();
+}
+
+async function pickTarget(ctx: ScenarioContext, service: string): Promise<Baseline> {
+  const obs = await ctx.wait(
+    async () => {
+      const [eps, pods] = await Promise.all([ctx.api(`read the endpoints of ${service}`, () => serviceEndpoints(ctx.kube, ctx.namespace, service)), ctx.pods()]);
+      const readyNames = new Set(eps.filter((e) => e.ready && e.pod).map((e) => e.pod as string));
+      const candidates = pods.filter((p) => readyNames.has(p.metadata?.name ?? '') && isPodReady(p) && appContainerStatus(p, ctx.app.container)?.state?.running);
+      const observed = `${readyNames.size} ready endpoints in Service ${service} (${candidates.length} ready, running app Pods)`;
+      if (readyNames.size < MIN_READY_ENDPOINTS || candidates.length === 0) return { done: false, observed };
+      // The newest Pod: the others have been checked by earlier scenarios (exec) already.
+      const target = [...candidates].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')).at(-1) as k8s.V1Pod;
+      return { done: true, observed, value: target };
+    },
+    { description: `at least ${MIN_READY_ENDPOINTS} ready Pods serve Service ${service}`, timeoutMs: BASELINE_TIMEOUT_MS, intervalsMs: [500, 1000, 2000] },
+  );
+  const target = obs.value as k8s.V1Pod;
+  const status = appContainerStatus(target, ctx.app.container);
+  const spec = appContainerSpec(target, ctx.app.container);
+  return {
+    pod: target.metadata?.name ?? '?',
+    uid: target.metadata?.uid ?? '',
+    containerId: status?.containerID ?? '',
+    restarts: status?.restartCount ?? 0,
+    ...(spec?.readinessProbe ? { readiness: spec.readinessProbe } : {}),
+    ...(spec?.livenessProbe ? { liveness: spec.livenessProbe } : {}),
+  };
+}
+
+async function blockForTrip(ctx: ScenarioContext, checks: LiveChecks, pod: string, trip: Exclude<TripOutcome, { kind: 'failed' }>): Promise<void> {
+  if (trip.kind === 'never-failed') {
+    await checks.block(
+      PROBE_CHECKS,
+      'failed',
+      `not tested: the app in Pod ${pod} never failed: ${trip.requests} page loads of / answered ${Object.entries(trip.statuses).map(([s, n]) => `${n}×${s}`).join(', ')}. The lab's app fails after Configurable__FailAfterCallCount page loads; keep that setting (the lab uses 3) so probes have something to detect`,
+      { hint: 'Keep the env var Configurable__FailAfterCallCount: "3" from the lab\'s spec in the app container.' },
+    );
+    return;
+  }
+  const message =
+    trip.kind === 'unreachable'
+      ? `the grader could not reach the app in Pod ${pod} through the API server (answer ${trip.status}: ${trip.body}), so it could not make the app fail`
+      : `the app in Pod ${pod} answered ${trip.status} to a page load of / (${trip.body}), not the lab's page, so the grader could not make it fail`;
+  await checks.block(PROBE_CHECKS, 'error', message, { diagnostics: await ctx.diagnostics() });
+}
+
+interface PodState {
+  pod?: k8s.V1Pod;
+  inEndpoints: boolean;
+  running: boolean;
+  containerId: string;
+  restarts: number;
+}
+
+async function podState(ctx: ScenarioContext, b: Baseline, service: string): Promise<PodState> {
+  const [eps, pod] = await Promise.all([
+    ctx.api(`read the endpoints of ${service}`, () => serviceEndpoints(ctx.kube, ctx.namespace, service)),
+    ctx
+      .api(`read Pod ${b.pod}`, () => ctx.kube.core.readNamespacedPod({ namespace: ctx.namespace, name: b.pod }))
+      .catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }),
+  ]);
+  const cs = pod ? appContainerStatus(pod, ctx.app.container) : undefined;
+  return {
+    ...(pod ? { pod } : {}),
+    inEndpoints: isReadyEndpoint(eps, b.pod),
+    running: Boolean(cs?.state?.running),
+    containerId: cs?.containerID ?? '',
+    restarts: cs?.restartCount ?? 0,
+  };
+}
+
+function isReadyEndpoint(eps: readonly ServiceEndpoint[], pod: string): boolean {
+  return eps.some((e) => e.pod === pod && e.ready);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+async function removesFailedPod(ctx: ScenarioContext, b: Baseline, service: string, failedAt: number): Promise<{ message: string; leftAt: number }> {
+  const bound = readinessBoundMs(b.readiness);
+  const obs = await ctx.wait(
+    async () => {
+      const s = await podState(ctx, b, service);
+      if (!s.pod || s.pod.metadata?.uid !== b.uid) {
+        throw new CheckFailed(`Pod ${b.pod} was deleted after its app failed, so whether it left the Service because of a readiness probe could not be seen`);
+      }
+      const sameContainer = s.running && s.containerId === b.containerId && s.restarts === b.restarts;
+      if (!sameContainer) {
+        throw new CheckFailed(
+          `Pod ${b.pod} stayed in the endpoints of Service ${service} after its app failed until its container was restarted (restarts ${b.restarts}→${s.restarts}${s.running ? '' : ', container not running'}): ` +
+            `that was the liveness probe; a readiness probe takes the failed Pod out while its container keeps running. Readiness probe: ${describeProbe(b.readiness)}`,
+          b.readiness ? {} : { hint: 'Add a readinessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 1, failureThreshold: 1.' },
+        );
+      }
+      const where = s.inEndpoints ? 'still a ready endpoint' : 'out of the ready endpoints';
+      return {
+        done: !s.inEndpoints,
+        observed: `Pod ${b.pod} (app failed ${seconds(Date.now() - failedAt)} ago, container running, restarts ${s.restarts}) is ${where} of Service ${service}`,
+      };
+    },
+    {
+      description: `Pod ${b.pod}, whose app answers 500, leaves the ready endpoints of Service ${service} while its container keeps running`,
+      timeoutMs: Math.max(1_000, bound - (Date.now() - failedAt)),
+      intervalsMs: [250],
+      onProgress: (o) => ctx.progress(`readiness: ${o}`),
+    },
+  ).catch((error: unknown) => {
+    if (error instanceof WaitTimeoutError) {
+      throw new CheckFailed(
+        `expected Pod ${b.pod} to leave the ready endpoints of Service ${service} within ${seconds(bound)} of its app failing (its /healthz answers 500); it stayed. Readiness probe: ${describeProbe(b.readiness)}; last seen: ${error.lastObserved}`,
+        b.readiness ? {} : { hint: 'Add a readinessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 1, failureThreshold: 1.' },
+      );
+    }
+    throw error;
+  });
+  const leftAt = Date.now();
+  return { leftAt, message: `${obs.observed} ${seconds(leftAt - failedAt)} after its app failed (readiness probe: ${describeProbe(b.readiness)})` };
+}
+
+async function servesHealthy(ctx: ScenarioContext, sampler: Sampler, b: Baseline, service: string, failedAt: number, leftAt: number | undefined): Promise<string> {
+  const target = `Service ${service}`;
+  if (leftAt === undefined) {
+    // The failed Pod never left the Service: every request in that time could reach it.
+    const v = judgeTraffic(sampler.samples, failedAt);
+    if (v.failures.length > 0) {
+      const first = v.failures[0]!;
+      throw new CheckFailed(
+        `${v.failures.length} of ${v.counted} requests to /healthz through ${target} after Pod ${b.pod}'s app failed were answered by the failed app (first: ${describeSample(first, failedAt)}): the Service kept sending traffic to it`,
+      );
+    }
+    throw new CheckFailed(
+      `Pod ${b.pod} stayed in ${target} after its app failed, so callers could reach the failed app (${v.counted} requests through the Service happened to miss it)`,
+    );
+  }
+  // Judge the requests sent once the API server's proxy has seen the Pod leave.
+  const from = leftAt + PROXY_SLACK_MS;
+  await ctx.wait(
+    async () => {
+      const counted = judgeTraffic(sampler.samples, from).counted;
+      return { done: counted >= MIN_JUDGED_REQUESTS && Date.now() >= from + JUDGE_WINDOW_MS, observed: `${counted} requests through ${target} since Pod ${b.pod} left it` };
+    },
+    { description: `requests through ${target} are sampled`, timeoutMs: JUDGE_WINDOW_MS + 15_000, intervalsMs: [250] },
+  );
+  const v = judgeTraffic(sampler.samples, from);
+  if (v.failures.length > 0) {
+    const first = v.failures[0]!;
+    throw new CheckFailed(
+      `expected only successes through ${target} while Pod ${b.pod} was out of it; ${v.failures.length} of ${v.counted} requests to /healthz got the failed app's answer (first: ${describeSample(first, failedAt)})`,
+    );
+  }
+  if (v.ok === 0) {
+    const first = v.other[0];
+    throw new CheckInconclusive(`no request through ${target} reached the app${first ? ` (${describeSample(first, failedAt)})` : ''}, so the grader cannot tell which Pods serve it`);
+  }
+  const others = v.other.length > 0 ? `; ${v.other.length} got no answer from the app (first: ${describeSample(v.other[0]!, failedAt)})` : '';
+  return `${v.ok} of ${v.counted} requests to /healthz through ${target} answered 200 while Pod ${b.pod}'s failed app was out of it${others}`;
+}
+
+async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: number): Promise<{ message: string; restartedAt: number }> {
+  const bound = livenessBoundMs(b.liveness);
+  const obs = await ctx
+    .wait(
+      async () => {
+        const pod = await ctx
+          .api(`read Pod ${b.pod}`, () => ctx.kube.core.readNamespacedPod({ namespace: ctx.namespace, name: b.pod }))
+          .catch((e: unknown) => {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          });
+        if (!pod || pod.metadata?.uid !== b.uid) {
+          throw new CheckFailed(`Pod ${b.pod} was deleted and replaced instead of having its container restarted`);
+        }
+        const cs = appContainerStatus(pod, ctx.app.container);
+        const restarts = cs?.restartCount ?? 0;
+        const state = cs?.state?.running ? 'running' : cs?.state?.waiting ? `waiting (${cs.state.waiting.reason ?? ''})` : 'terminated';
+        return {
+          done: restarts > b.restarts,
+          observed: `container ${ctx.app.container} of Pod ${b.pod}: ${state}, restarts ${restarts}, ${isPodReady(pod) ? 'ready' : 'not ready'}, ${seconds(Date.now() - failedAt)} after its app failed`,
+          value: restarts,
+        };
+      },
+      {
+        description: `the container of Pod ${b.pod} is restarted`,
+        timeoutMs: Math.max(1_000, bound - (Date.now() - failedAt)),
+        intervalsMs: [500, 1000],
+        onProgress: (o) => ctx.progress(`liveness: ${o}`),
+      },
+    )
+    .catch((error: unknown) => {
+      if (error instanceof WaitTimeoutError) {
+        throw new CheckFailed(
+          `expected the container of Pod ${b.pod} to be restarted within ${seconds(bound)} of its app failing; it was not: ${livenessMissReason(b.liveness)}; last seen: ${error.lastObserved}`,
+        );
+      }
+      throw error;
+    });
+  const restartedAt = Date.now();
+  return {
+    restartedAt,
+    message: `the container of Pod ${b.pod} was restarted in place (restarts ${b.restarts}→${obs.value ?? '?'}, same Pod) about ${seconds(restartedAt - failedAt)} after its app failed (liveness probe: ${describeProbe(b.liveness)})`,
+  };
+}
+
+async function returnsToService(ctx: ScenarioContext, b: Baseline, service: string, restartedAt: number): Promise<string> {
+  const bound = returnBoundMs(b.readiness, b.liveness);
+  const obs = await ctx.wait(
+    async () => {
+      const s = await podState(ctx, b, service);
+      const ready = s.pod ? isPodReady(s.pod) : false;
+      return {
+        done: ready && s.inEndpoints && s.running,
+        observed: `Pod ${b.pod}: ${ready ? 'ready' : 'not ready'}, ${s.inEndpoints ? 'a ready endpoint' : 'not a ready endpoint'} of Service ${service}, restarts ${s.restarts}`,
+      };
+    },
+    {
+      description: `the restarted Pod ${b.pod} is ready again and back in the endpoints of Service ${service}`,
+      timeoutMs: bound,
+      intervalsMs: [500, 1000],
+      onProgress: (o) => ctx.progress(`liveness: ${o}`),
+    },
+  );
+  const back = Date.now();
+  // The new process must be the healthy app again.
+  const health = await proxyRequest(ctx.kube, { namespace: ctx.namespace, kind: 'pods', name: b.pod, port: ctx.app.podPort }, '/healthz', { timeoutMs: 10_000, signal: ctx.signal });
+  if (health.fromApiServer) throw new CheckInconclusive(`Pod ${b.pod} is back in the Service but the grader could not reach its /healthz (${health.status}: ${snippet(health.body)})`);
+  if (health.status !== 200) throw new CheckFailed(`Pod ${b.pod} is back in the endpoints but its /healthz answers ${health.status} (${snippet(health.body)})`);
+  return `${obs.observed}, ${seconds(back - restartedAt)} after the restart; its /healthz answers 200`;
+}
+
+/** Undo of the fault: replace the Pod when its container was not restarted, and wait for a Ready replacement. */
+async function replaceIfNotRestarted(ctx: ScenarioContext, b: Baseline, signal: AbortSignal): Promise<void> {
+  const pod = await ctx.kube.core.readNamespacedPod({ namespace: ctx.namespace, name: b.pod });
+  const cs = appContainerStatus(pod, ctx.app.container);
+  if (pod.metadata?.uid !== b.uid || (cs?.restartCount ?? 0) > b.restarts) return;
+  const before = (await ctx.kube.apps.readNamespacedDeployment({ namespace: ctx.namespace, name: ctx.app.deployment })).spec?.replicas ?? 1;
+  await ctx.kube.core.deleteNamespacedPod({ namespace: ctx.namespace, name: b.pod, gracePeriodSeconds: 5 });
+  ctx.progress(`readiness: deleted Pod ${b.pod} (its app stayed failed); waiting for its replacement`);
+  await waitFor(
+    async () => {
+      const pods = (await ctx.kube.core.listNamespacedPod({ namespace: ctx.namespace, labelSelector: ctx.app.podSelector })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      );
+      const ready = pods.filter(isPodReady).length;
+      return { done: ready >= before, observed: `${ready} of ${before} Pods ready` };
+    },
+    { description: `a ready Pod replaces ${b.pod}`, timeoutMs: 75_000, intervalsMs: [1000], signal },
+  );
+}
