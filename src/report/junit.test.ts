@@ -9,7 +9,7 @@ import type { CheckResult, RunResult } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
 import { renderJunit } from './junit.js';
 
-const XSD = fileURLToPath(new URL('../../../shared/schemas/junit-10.xsd', import.meta.url));
+const XSD = fileURLToPath(new URL('../../schemas/junit-10.xsd', import.meta.url));
 
 function check(id: string, status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult {
   const def = productionizing.checks.find((c) => c.id === id)!;
