@@ -61,11 +61,11 @@ describe('TripTracker (the readiness/liveness fault)', () => {
 
 describe('planBurn (CPU load for the HPA)', () => {
   it('loads the fewest Pods that clearly exceed the target: the lab (125m request, 250m limit, 5 replicas, 50%)', () => {
-    expect(planBurn(5, { requestMilli: 125, limitMilli: 250 }, 50)).toEqual({ pods: 2, expectedPercent: 80, perPodMilli: 250 });
+    expect(planBurn(5, { requestMilli: 125, limitMilli: 250 }, 50)).toEqual({ pods: 3, expectedPercent: 120, perPodMilli: 250 });
   });
 
   it('uses the limit as the request when only a limit is set', () => {
-    // Request defaults to the limit: each loop is 100% of its request.
+    // Request defaults to the limit: each loop is 100% of its request; the 1-core cap allows 4.
     expect(planBurn(5, { limitMilli: 250 }, 50)).toEqual({ pods: 4, expectedPercent: 80, perPodMilli: 250 });
   });
 

@@ -2,6 +2,7 @@
 // the way the scenarios need it: names, selector, ports, Services, HPAs.
 import { identifyApp } from '../lab/productionizing.js';
 import type { Manifest } from '../kube/apply.js';
+import { podRequestMilli } from '../kube/capacity.js';
 import { selectorString } from '../kube/pods.js';
 import { failAfterCallCount } from '../faults/app-failure.js';
 import { getPath, isRecord, type ManifestObject } from '../submission/manifest.js';
@@ -58,5 +59,26 @@ export function appUnderTest(manifests: readonly Record<string, unknown>[]): App
     services,
     hpas: found.hpas.map((h) => h.name),
     ...(count !== undefined ? { failAfterCallCount: count } : {}),
+  };
+}
+
+export interface Footprint {
+  /** Pods the lab needs running at once (the Deployment's or HPA minimum's, at most 5). */
+  pods: number;
+  /** CPU each Pod requests, counting the grading namespace's default for containers without one. */
+  perPodMilli: number;
+}
+
+/** What the app's Pods will ask the scheduler for, from the manifests. */
+export function appFootprint(manifests: readonly Record<string, unknown>[], wanted: number, defaultRequestMilli: number): Footprint | undefined {
+  const found = identifyApp(asManifestObjects(manifests));
+  if (!found.deployment) return undefined;
+  const replicas = getPath(found.deployment.body, 'spec.replicas');
+  const hpaMins = found.hpas.map((h) => getPath(h.body, 'spec.minReplicas')).map((m) => (typeof m === 'number' ? m : 1));
+  const want = Math.max(typeof replicas === 'number' ? replicas : 1, ...hpaMins);
+  const spec = getPath(found.deployment.body, 'spec.template.spec');
+  return {
+    pods: Math.min(wanted, want),
+    perPodMilli: podRequestMilli(isRecord(spec) ? (spec as unknown as Parameters<typeof podRequestMilli>[0]) : undefined, defaultRequestMilli),
   };
 }

@@ -24,7 +24,8 @@ import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { describeUndoFailure, UndoStack } from '../faults/undo.js';
 import type { Manifest } from '../kube/apply.js';
 import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
-import { createGradingNamespace, deleteNamespaceAndWait } from '../kube/namespace.js';
+import { clusterRoom, describeRoom, milli, podsThatFit } from '../kube/capacity.js';
+import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, QUOTA_HARD } from '../kube/namespace.js';
 import { withRetry } from '../kube/retry.js';
 import { productionizing } from '../lab/productionizing.js';
 import type { LabDefinition } from '../lab/types.js';
@@ -33,11 +34,11 @@ import { applyAll, appliesVerdict, waitForRollout, type ApplyOutcome, type Rollo
 import { ScenarioContext } from '../scenarios/context.js';
 import { hpaScenario } from '../scenarios/hpa.js';
 import { probesScenario } from '../scenarios/probes.js';
-import { readyFive } from '../scenarios/replicas.js';
+import { readyFive, REPLICAS_WANTED } from '../scenarios/replicas.js';
 import { securityScenario } from '../scenarios/security.js';
 import type { Progress } from '../util/progress.js';
-import { WaitTimeoutError } from '../wait/wait-for.js';
-import { appUnderTest, namespaceOf } from './app.js';
+import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
+import { appFootprint, appUnderTest, namespaceOf } from './app.js';
 import { Budget, cleanupReserve } from './budget.js';
 import { LiveChecks } from './checks.js';
 import { BudgetExhausted, RunStopped } from './outcomes.js';
@@ -66,6 +67,8 @@ const NAMESPACE_DELETE_TIMEOUT_MS = 60_000;
 /** After an interruption the CLI waits 30s for cleanup: stay within it. */
 const NAMESPACE_DELETE_AFTER_STOP_MS = 20_000;
 const METRICS_PREFLIGHT_MS = 60_000;
+/** How long a grading waits for other gradings to free room on the cluster. */
+const ROOM_WAIT_MS = 6 * 60_000;
 
 export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> {
   const lab = opts.lab ?? productionizing;
@@ -106,6 +109,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   try {
     const kube = await connect(opts, run.signal);
     await preflightMetrics(kube, run.signal);
+    await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
 
     if (opts.keepNamespace) {
       opts.onProgress(`namespace ${namespace} will be kept (--keep-namespace); delete it with \`kubectl delete namespace ${namespace}\``);
@@ -220,6 +224,60 @@ async function preflightMetrics(kube: Kube, signal: AbortSignal): Promise<void> 
       throw new EnvironmentError(
         `the metrics API serves no Pod metrics (${error.lastObserved}), so HPAs cannot scale`,
         'install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Waits until the cluster has CPU room for the app's Pods (another grading may hold it), or
+ * reports that it never could: that is the environment's limit, not the learner's mistake.
+ * Submissions asking for more than the namespace quota are left to the quota (their failure).
+ */
+async function waitForRoom(
+  kube: Kube,
+  manifests: readonly Record<string, unknown>[],
+  budget: Budget,
+  signal: AbortSignal,
+  progress: (line: string) => void,
+): Promise<void> {
+  const footprint = appFootprint(manifests, REPLICAS_WANTED, milli(CONTAINER_DEFAULTS.defaultRequest.cpu));
+  if (!footprint || footprint.perPodMilli <= 0) return;
+  const { pods, perPodMilli } = footprint;
+  const quotaMilli = Number(QUOTA_HARD['requests.cpu']) * 1000;
+  if (pods * perPodMilli > quotaMilli) return;
+  const room = await withRetry('read the room on the cluster', () => clusterRoom(kube), { signal });
+  const idle = podsThatFit(room, perPodMilli, 'idle');
+  if (idle < pods) {
+    throw new EnvironmentError(
+      `the cluster is too small for this submission: the app needs ${pods} Pods requesting ${perPodMilli}m CPU each, and the nodes have room for ${idle} besides the system's own Pods (${describeRoom(room)})`,
+      `grade on a cluster with more CPU (kind on a machine with 4 or more cores); the lab's spec requests 125m per Pod`,
+    );
+  }
+  if (podsThatFit(room, perPodMilli, 'now') >= pods) return;
+  const { timeoutMs, truncated } = budget.bound(ROOM_WAIT_MS);
+  try {
+    await waitFor(
+      async () => {
+        const r = await withRetry('read the room on the cluster', () => clusterRoom(kube), { signal });
+        const now = podsThatFit(r, perPodMilli, 'now');
+        return { done: now >= pods, observed: `room for ${Math.min(now, pods)} of the app's ${pods} Pods (${perPodMilli}m CPU each): ${describeRoom(r)}` };
+      },
+      {
+        description: `the cluster has room for the app's ${pods} Pods`,
+        timeoutMs,
+        signal,
+        intervalsMs: [2000, 5000],
+        onProgress: (o) => progress(`waiting for other workloads to free room on the cluster: ${o}`),
+      },
+    );
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) {
+      if (truncated) throw new BudgetExhausted(budget.budgetMs);
+      throw new EnvironmentError(
+        `no room on the cluster for the app's ${pods} Pods after waiting ${Math.round(timeoutMs / 60_000)} minutes: ${error.lastObserved}`,
+        'other workloads hold the CPU; grade when they are done, or on a larger cluster',
       );
     }
     throw error;

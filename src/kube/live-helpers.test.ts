@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { describeCpu, describeHpa, hpaView, metricsFlow, permanentMetricProblem, targetsDeployment } from './hpa-status.js';
 import { cpuRequestDefaulted, defaultedResources, limitRangeManifest, namespaceManifest, QUOTA_HARD, quotaManifest } from './namespace.js';
 import { parseQuantity } from '../rubric/quantity.js';
-import { hintFor, rolloutState } from './rollout.js';
+import { hintFor, noRoomFor, rolloutState } from './rollout.js';
+import { describeRoom, podRequestMilli, podsThatFit, type ClusterRoom } from './capacity.js';
 
 function hpa(spec: Partial<k8s.V2HorizontalPodAutoscalerSpec>, status: Partial<k8s.V2HorizontalPodAutoscalerStatus> = {}): k8s.V2HorizontalPodAutoscaler {
   return {
@@ -173,5 +174,45 @@ describe('rolloutState', () => {
     expect(hintFor('ImagePullBackOff', '')).toContain('sixeyed/configurable:21.04');
     expect(hintFor('CrashLoopBackOff', '')).toContain('kubectl logs --previous');
     expect(hintFor('FailedCreate', 'violates PodSecurity "baseline:latest"')).toContain('baseline');
+  });
+});
+
+describe('room on the cluster', () => {
+  const room = (requested: number, system: number, pendingMilli = 0): ClusterRoom => ({
+    nodes: [{ node: 'n1', allocatableMilli: 2000, requestedMilli: requested, systemMilli: system }],
+    pendingMilli,
+  });
+
+  it('counts a Pod\'s CPU request: requests, else limits, else the namespace default', () => {
+    const c = (resources: k8s.V1ResourceRequirements | undefined): k8s.V1Container => ({ name: 'c', ...(resources ? { resources } : {}) });
+    expect(podRequestMilli({ containers: [c({ requests: { cpu: '125m' }, limits: { cpu: '250m' } })] })).toBe(125);
+    expect(podRequestMilli({ containers: [c({ limits: { cpu: '250m' } })] })).toBe(250);
+    expect(podRequestMilli({ containers: [c(undefined)] }, 125)).toBe(125);
+    expect(podRequestMilli({ containers: [c({ requests: { cpu: '0.1' } }), c({ requests: { cpu: '50m' } })] })).toBe(150);
+    expect(podRequestMilli({ containers: [c({ requests: { cpu: '50m' } })], initContainers: [c({ requests: { cpu: '1' } })] })).toBe(1000);
+  });
+
+  it('the lab on a 2-CPU kind node: one grading fits, a second waits, a 250m-per-Pod app never fits', () => {
+    const idle = room(950, 950); // control plane and metrics-server
+    expect(podsThatFit(idle, 125, 'now')).toBe(8);
+    const busy = room(950 + 5 * 125, 950);
+    expect(podsThatFit(busy, 125, 'now')).toBe(3);
+    expect(podsThatFit(busy, 125, 'idle')).toBe(8);
+    expect(podsThatFit(idle, 250, 'idle')).toBe(4);
+    expect(describeRoom(busy)).toBe("425m CPU unrequested now, 1050m besides the system's own Pods, on 1 schedulable node");
+  });
+
+  it('counts Pods waiting to be scheduled as taking room first', () => {
+    expect(podsThatFit(room(950, 950, 500), 125, 'now')).toBe(4);
+    expect(podsThatFit(room(950, 950, 500), 125, 'idle')).toBe(8);
+  });
+
+  it('tells Pods the scheduler has no room for', () => {
+    const pending = (message: string): k8s.V1Pod => ({
+      metadata: { name: 'p' },
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] },
+    });
+    expect(noRoomFor([pending('0/1 nodes are available: 1 Insufficient cpu.')])).toEqual({ count: 1, message: '0/1 nodes are available: 1 Insufficient cpu.' });
+    expect(noRoomFor([pending("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity.")])).toBeUndefined();
   });
 });

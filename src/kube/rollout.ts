@@ -94,3 +94,15 @@ export function hintFor(reason: string, message: string): string {
   if (reason === 'ProgressDeadlineExceeded') return 'The Pods did not become ready in time: check the readiness probe (path /healthz, port 80).';
   return 'Check the Pods with `kubectl describe pod`: the events say why they do not start.';
 }
+
+/**
+ * Pods the scheduler cannot place for lack of room on the nodes ("Insufficient cpu"): the
+ * cluster's size, not the submission, keeps them Pending. Returns the scheduler's message.
+ */
+export function noRoomFor(pods: readonly k8s.V1Pod[]): { count: number; message: string } | undefined {
+  const stuck = pods
+    .map((p) => p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable'))
+    .filter((c): c is k8s.V1PodCondition => Boolean(c && /Insufficient (cpu|memory)/i.test(c.message ?? '')));
+  if (stuck.length === 0) return undefined;
+  return { count: stuck.length, message: stuck[0]?.message ?? '' };
+}

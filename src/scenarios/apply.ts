@@ -4,10 +4,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import { applyManifest, type Manifest } from '../kube/apply.js';
 import type { Kube } from '../kube/client.js';
-import { rolloutState, type RolloutState } from '../kube/rollout.js';
+import { noRoomFor, rolloutState, type RolloutState } from '../kube/rollout.js';
 import { formatLocation } from '../submission/manifest.js';
 import type { SourceLocation } from '../model.js';
-import { CheckFailed } from '../grade/outcomes.js';
+import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import { apiRejection, type Locator } from '../grade/sources.js';
 import type { ScenarioContext } from './context.js';
 import { WaitTimeoutError } from '../wait/wait-for.js';
@@ -75,7 +75,9 @@ export type RolloutOutcome =
   /** Containers run but the rollout did not complete in time (e.g. never ready). */
   | { kind: 'incomplete'; message: string }
   /** The Pods cannot be created or started: the dependent checks cannot run. */
-  | { kind: 'blocked'; message: string; hint?: string };
+  | { kind: 'blocked'; message: string; hint?: string }
+  /** The scheduler has no room for any of the Pods: the cluster's limit, not the submission's. */
+  | { kind: 'no-room'; message: string };
 
 /** Waits for the app Deployment's rollout, failing fast when its Pods cannot start. */
 export async function waitForRollout(ctx: ScenarioContext): Promise<RolloutOutcome> {
@@ -109,6 +111,8 @@ export async function waitForRollout(ctx: ScenarioContext): Promise<RolloutOutco
     if (running.length > 0) {
       return { kind: 'incomplete', message: `the app's containers run, but the rollout did not complete ${within}: ${seen}` };
     }
+    const noRoom = noRoomFor(lastPods);
+    if (noRoom) return { kind: 'no-room', message: `none of the app's Pods could be scheduled ${within}: ${noRoom.message}` };
     return { kind: 'blocked', message: `none of the app's containers started ${within}: ${seen}` };
   }
   const state = last as RolloutState | undefined;
@@ -127,6 +131,7 @@ export function appliesVerdict(apply: ApplyOutcome, rollout: RolloutOutcome | un
   }
   const accepted = `the API server accepted all ${apply.applied} objects`;
   if (!rollout) return accepted;
+  if (rollout.kind === 'no-room') throw new CheckInconclusive(`${accepted}, but ${rollout.message}: the cluster has no room for them`);
   if (rollout.kind === 'blocked') {
     throw new CheckFailed(`${accepted}, but ${rollout.message}${rollout.hint ? `\nHint: ${rollout.hint}` : ''}`, rollout.hint ? { hint: rollout.hint } : {});
   }

@@ -111,8 +111,3 @@ export function appContainerStatus(pod: k8s.V1Pod, container: string): k8s.V1Con
 export function appContainerSpec(pod: k8s.V1Pod, container: string): k8s.V1Container | undefined {
   return pod.spec?.containers.find((c) => c.name === container);
 }
-
-/** A wait that the budget, not the learner, cut short. */
-export function isBudgetError(error: unknown): boolean {
-  return error instanceof BudgetExhausted;
-}

@@ -4,7 +4,7 @@
 // two minutes: ~20s to scale up, ~50s to scale back down, a few seconds for the manual scale.
 import type * as k8s from '@kubernetes/client-node';
 import * as kube from '@kubernetes/client-node';
-import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, targetsDeployment, type HpaView } from '../kube/hpa-status.js';
+import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, type HpaView } from '../kube/hpa-status.js';
 import { cpuRequestDefaulted, CONTAINER_DEFAULTS } from '../kube/namespace.js';
 import { isPodReady } from '../kube/pods.js';
 import { cpuMilli, planBurn, startBurn, stopBurn } from '../faults/cpu-load.js';
@@ -267,4 +267,3 @@ async function restoresManualScale(ctx: ScenarioContext, name: string): Promise<
   }
 }
 
-export { targetsDeployment };

@@ -214,7 +214,7 @@ function seconds(ms: number): string {
 
 async function removesFailedPod(ctx: ScenarioContext, b: Baseline, service: string, failedAt: number): Promise<{ message: string; leftAt: number }> {
   const bound = readinessBoundMs(b.readiness);
-  const obs = await ctx.wait(
+  await ctx.wait(
     async () => {
       const s = await podState(ctx, b, service);
       if (!s.pod || s.pod.metadata?.uid !== b.uid) {
@@ -231,7 +231,7 @@ async function removesFailedPod(ctx: ScenarioContext, b: Baseline, service: stri
       const where = s.inEndpoints ? 'still a ready endpoint' : 'out of the ready endpoints';
       return {
         done: !s.inEndpoints,
-        observed: `Pod ${b.pod} (app failed ${seconds(Date.now() - failedAt)} ago, container running, restarts ${s.restarts}) is ${where} of Service ${service}`,
+        observed: `Pod ${b.pod} (app failed, container running, restarts ${s.restarts}) is ${where} of Service ${service}`,
       };
     },
     {
@@ -250,7 +250,10 @@ async function removesFailedPod(ctx: ScenarioContext, b: Baseline, service: stri
     throw error;
   });
   const leftAt = Date.now();
-  return { leftAt, message: `${obs.observed} ${seconds(leftAt - failedAt)} after its app failed (readiness probe: ${describeProbe(b.readiness)})` };
+  return {
+    leftAt,
+    message: `Pod ${b.pod} left the ready endpoints of Service ${service} ${seconds(leftAt - failedAt)} after its app failed, while its container kept running (restarts still ${b.restarts}; readiness probe: ${describeProbe(b.readiness)})`,
+  };
 }
 
 async function servesHealthy(ctx: ScenarioContext, sampler: Sampler, b: Baseline, service: string, failedAt: number, leftAt: number | undefined): Promise<string> {
@@ -311,7 +314,7 @@ async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: nu
         const state = cs?.state?.running ? 'running' : cs?.state?.waiting ? `waiting (${cs.state.waiting.reason ?? ''})` : 'terminated';
         return {
           done: restarts > b.restarts,
-          observed: `container ${ctx.app.container} of Pod ${b.pod}: ${state}, restarts ${restarts}, ${isPodReady(pod) ? 'ready' : 'not ready'}, ${seconds(Date.now() - failedAt)} after its app failed`,
+          observed: `container ${ctx.app.container} of Pod ${b.pod}: ${state}, restarts ${restarts}, ${isPodReady(pod) ? 'ready' : 'not ready'}`,
           value: restarts,
         };
       },

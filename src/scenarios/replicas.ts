@@ -3,7 +3,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { hpaView, targetsDeployment, type HpaView } from '../kube/hpa-status.js';
 import { isPodReady } from '../kube/pods.js';
-import { CheckFailed } from '../grade/outcomes.js';
+import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
+import { noRoomFor } from '../kube/rollout.js';
+import { WaitTimeoutError } from '../wait/wait-for.js';
 import type { ScenarioContext } from './context.js';
 
 export const REPLICAS_WANTED = 5;
@@ -17,9 +19,11 @@ export async function appHpas(ctx: ScenarioContext): Promise<HpaView[]> {
 
 export async function readyFive(ctx: ScenarioContext): Promise<string> {
   const started = Date.now();
+  let lastPods: k8s.V1Pod[] = [];
   const obs = await ctx.wait(
     async () => {
       const [d, pods, hpas] = await Promise.all([ctx.deployment(), ctx.pods(), appHpas(ctx)]);
+      lastPods = pods;
       const ready = pods.filter(isPodReady).length;
       const want = d.spec?.replicas ?? 1;
       const hpaMin = hpas.length > 0 ? Math.max(...hpas.map((h) => h.minReplicas)) : undefined;
@@ -41,7 +45,16 @@ export async function readyFive(ctx: ScenarioContext): Promise<string> {
       intervalsMs: [500, 1000, 2000],
       onProgress: (o) => ctx.progress(`replicas: ${o}`),
     },
-  );
+  ).catch((error: unknown) => {
+    const noRoom = error instanceof WaitTimeoutError ? noRoomFor(lastPods) : undefined;
+    if (noRoom) {
+      // The scheduler has no room for them: the cluster is too small or busy, the spec may be fine.
+      throw new CheckInconclusive(
+        `${error instanceof WaitTimeoutError ? error.lastObserved : ''}; ${noRoom.count} Pods cannot be scheduled: ${noRoom.message}. The cluster has no room for them, so the grader cannot tell whether 5 would become ready`,
+      );
+    }
+    throw error;
+  });
   const hpaMin = obs.value?.hpaMin;
   if (hpaMin !== undefined && hpaMin < REPLICAS_WANTED) {
     throw new CheckFailed(

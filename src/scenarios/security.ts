@@ -56,7 +56,7 @@ export function judgeChown(r: ExecResult, file = APP_FILE): ProbeVerdict {
   const skipped = notRun(`chown root:root ${file}`, r);
   if (skipped) return skipped;
   const err = shown(r);
-  if (r.exitCode === 0) return { verdict: 'fail', message: `expected chown to be refused; \`chown root:root ${file}\` succeeded: the container may change file ownership (root with CAP_CHOWN)` };
+  if (r.exitCode === 0) return { verdict: 'fail', message: `expected chown to be refused; \`chown root:root ${file}\` succeeded: the app may change who owns its files (it runs as root, which owns them, or keeps CAP_CHOWN)` };
   if (/operation not permitted/i.test(err)) return { verdict: 'pass', message: `\`chown root:root ${file}\` failed with "Operation not permitted"` };
   return { verdict: 'inconclusive', message: `\`chown root:root ${file}\` exited ${r.exitCode} for another reason: ${JSON.stringify(err)}` };
 }

@@ -1,0 +1,119 @@
+// Grading fixture submissions with the real CLI (`main` from src/cli.ts, in this process) and
+// comparing the outcome with their expected.json.
+import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli.js';
+import type { RunResult } from '../../src/model.js';
+import { groupChecks } from '../../src/report/groups.js';
+
+export const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+
+export type ExpectedVerdict = 'passed' | 'failed' | 'skipped' | 'any';
+
+export interface Expected {
+  description: string;
+  exit: number[];
+  groups: Record<string, ExpectedVerdict>;
+  static: { exit: number; failed: string[] };
+}
+
+/** Fixture folders that have an expected.json, sorted. */
+export function fixtureNames(): string[] {
+  return readdirSync(SUBMISSIONS)
+    .filter((name) => statSync(path.join(SUBMISSIONS, name)).isDirectory() && existsSync(path.join(SUBMISSIONS, name, 'expected.json')))
+    .sort();
+}
+
+export function expectedFor(name: string): Expected {
+  return JSON.parse(readFileSync(path.join(SUBMISSIONS, name, 'expected.json'), 'utf8')) as Expected;
+}
+
+export interface Graded {
+  name: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+  result: RunResult | undefined;
+  durationMs: number;
+  outDir: string;
+}
+
+export interface GradeOptions {
+  context: string;
+  budget?: string;
+  /** Also print the CLI's output as it comes (to see progress in long runs). */
+  echo?: boolean;
+}
+
+export async function gradeFixture(name: string, opts: GradeOptions): Promise<Graded> {
+  const outDir = mkdtempSync(path.join(tmpdir(), `grade-${name}-`));
+  let stdout = '';
+  let stderr = '';
+  const started = Date.now();
+  const argv = ['grade', path.join(SUBMISSIONS, name), '--out', outDir, '--context', opts.context, ...(opts.budget ? ['--budget', opts.budget] : [])];
+  const prefix = `[${name}] `;
+  const code = await main(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+      if (opts.echo) process.stderr.write(t.split('\n').filter(Boolean).map((l) => `${prefix}${l}\n`).join(''));
+    },
+    // Plain progress lines, no annotations for the GitHub runner from fixtures.
+    env: { ...process.env, CI: 'true', GITHUB_ACTIONS: '' },
+    isTTY: false,
+  });
+  const resultPath = path.join(outDir, 'result.json');
+  const result = existsSync(resultPath) ? (JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult) : undefined;
+  return { name, code, stdout, stderr, result, durationMs: Date.now() - started, outDir };
+}
+
+/** Each group's verdict as the reports compute it (failed > error > passed; all skipped = skipped). */
+export function groupVerdicts(result: RunResult): Record<string, string> {
+  return Object.fromEntries(groupChecks(result.checks).map((g) => [g.group, g.verdict]));
+}
+
+/** Lines naming every group whose verdict differs from the expected one ("any" matches all). */
+export function verdictMismatches(expected: Expected, result: RunResult): string[] {
+  const actual = groupVerdicts(result);
+  const out: string[] = [];
+  for (const [group, want] of Object.entries(expected.groups)) {
+    if (want === 'any') continue;
+    const got = actual[group] ?? 'missing';
+    if (got !== want) {
+      const detail = result.checks
+        .filter((c) => c.group === group && c.status !== 'passed')
+        .map((c) => `${c.id} ${c.status}: ${c.message.split('\n')[0]}`)
+        .join('; ');
+      out.push(`${group}: expected ${want}, got ${got}${detail ? ` (${detail})` : ''}`);
+    }
+  }
+  return out;
+}
+
+/** A tiny semaphore: at most `n` gradings at once on the shared cluster. */
+export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const release = (): void => {
+    active--;
+    queue.shift()?.();
+  };
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
