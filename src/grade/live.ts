@@ -109,7 +109,6 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   try {
     const kube = await connect(opts, run.signal);
     await preflightMetrics(kube, run.signal);
-    await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
 
     if (opts.keepNamespace) {
       opts.onProgress(`namespace ${namespace} will be kept (--keep-namespace); delete it with \`kubectl delete namespace ${namespace}\``);
@@ -139,6 +138,14 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     let applied: ApplyOutcome | undefined;
     let rollout: RolloutOutcome | undefined;
     await checks.run('submission.applies', async () => {
+      // A dry run first: what the API server rejects is the learner's to fix, whatever the room
+      // on the cluster; only then wait for room for the app's Pods.
+      const dry = await applyAll(ctx, manifests, locate, { dryRun: true });
+      if (dry.rejections.length > 0) {
+        applied = dry;
+        return appliesVerdict(dry, undefined);
+      }
+      await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
       applied = await applyAll(ctx, manifests, locate);
       const appRejected = applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment);
       if (!appRejected) rollout = await waitForRollout(ctx);

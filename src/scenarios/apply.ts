@@ -2,7 +2,8 @@
 // Deployment's rollout, stopping at once when its Pods cannot be created or started (with the
 // kubelet's or the controller's reason and a hint in the learner's terms).
 import type * as k8s from '@kubernetes/client-node';
-import { applyManifest, type Manifest } from '../kube/apply.js';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { applyManifest, FIELD_MANAGER, type Manifest } from '../kube/apply.js';
 import type { Kube } from '../kube/client.js';
 import { noRoomFor, rolloutState, type RolloutState } from '../kube/rollout.js';
 import { formatLocation } from '../submission/manifest.js';
@@ -46,13 +47,18 @@ export async function applyAll(
   base: { kube: Kube; api: <T>(what: string, fn: () => Promise<T>) => Promise<T> },
   manifests: readonly Manifest[],
   locate: Locator,
+  opts: { dryRun?: boolean } = {},
 ): Promise<ApplyOutcome> {
   const out: ApplyOutcome = { applied: 0, rejections: [] };
   for (const m of applyOrder(manifests)) {
     const kind = String(m.kind);
     const name = m.metadata?.name ?? '?';
     try {
-      await base.api(`apply ${kind}/${name}`, () => applyManifest(base.kube, m));
+      await base.api(`${opts.dryRun ? 'dry-run apply' : 'apply'} ${kind}/${name}`, () =>
+        opts.dryRun
+          ? base.kube.objects.patch(m, undefined, 'All', FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
+          : applyManifest(base.kube, m),
+      );
       out.applied++;
     } catch (error) {
       const rejection = apiRejection(error);

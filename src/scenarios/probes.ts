@@ -19,6 +19,7 @@ import { snippet, tripAppFailure, tripBudget, type TripOutcome } from '../faults
 import { describeSample, judgeTraffic, startServiceSampler, type Sampler } from '../faults/traffic.js';
 import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import type { LiveChecks } from '../grade/checks.js';
+import type { UndoEntry } from '../faults/undo.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { describeProbe, livenessBoundMs, livenessMissReason, readinessBoundMs, returnBoundMs } from './probe-timing.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
@@ -58,61 +59,35 @@ export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): 
     return;
   }
 
-  // 1. Two or more ready endpoints, so one can fail while a healthy one remains.
-  let baseline: Baseline;
-  try {
-    baseline = await pickTarget(ctx, service.name);
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-    await checks.block(
-      PROBE_CHECKS,
-      'failed',
-      `not tested: failing one Pod needs at least ${MIN_READY_ENDPOINTS} ready Pods behind Service ${service.name}; last seen: ${error.lastObserved}`,
-      { diagnostics: await ctx.diagnostics() },
-    );
-    return;
-  }
-  const { pod } = baseline;
-
-  // 2. Undo first: a Pod whose failed app Kubernetes did not restart is replaced afterwards, so
-  //    the next checks start from healthy Pods.
-  const replaceIfStillFailed = ctx.undo.push(`replace Pod ${pod} if its failed app was not restarted`, (signal) => replaceIfNotRestarted(ctx, baseline, signal), {
-    timeoutMs: 90_000,
-  });
-
-  // 3. The fault: page loads of / on that one Pod until its app answers 5xx.
-  const maxRequests = tripBudget(ctx.app.failAfterCallCount);
-  ctx.progress(`readiness: loading / of Pod ${pod} until its app fails (FailAfterCallCount ${ctx.app.failAfterCallCount ?? 'not set as a plain value'}, at most ${maxRequests} requests)`);
-  const trip = await tripAppFailure(ctx.kube, { namespace: ctx.namespace, pod, port: ctx.app.podPort }, { maxRequests, timeoutMs: 30_000, signal: ctx.signal });
-  const failedAt = Date.now();
-  if (trip.kind !== 'failed') {
-    replaceIfStillFailed.discard();
-    await blockForTrip(ctx, checks, pod, trip);
-    return;
-  }
-  ctx.progress(`readiness: Pod ${pod} answers ${trip.status} after ${trip.requests} page loads, waiting for it to leave the endpoints of Service ${service.name}`);
-
-  // 4. Traffic through the Service from now on (to /healthz: see faults/traffic.ts for why).
-  const sampler = startServiceSampler(ctx.kube, { namespace: ctx.namespace, service: service.name, port: service.port }, {
-    path: '/healthz',
-    intervalMs: SAMPLE_INTERVAL_MS,
-    maxRequests: SAMPLE_MAX_REQUESTS,
-    maxDurationMs: SAMPLE_MAX_MS,
-    signal: ctx.signal,
-  });
+  // Setting up and injecting the fault happen inside the first check, so a run stopped meanwhile
+  // reports that check as the one interrupted; when the fault cannot be injected, the other
+  // three checks share its outcome.
+  let fault: { baseline: Baseline; failedAt: number; sampler: Sampler; undo: UndoEntry } | undefined;
   let leftAt: number | undefined;
   try {
-    await checks.run('readiness.removes-failed-pod', async () => {
-      const r = await removesFailedPod(ctx, baseline, service.name, failedAt);
+    const status = await checks.run('readiness.removes-failed-pod', async () => {
+      fault = await injectFault(ctx, service);
+      const r = await removesFailedPod(ctx, fault.baseline, service.name, fault.failedAt);
       leftAt = r.leftAt;
       return r.message;
     });
-    await checks.run('readiness.service-serves-healthy', () => servesHealthy(ctx, sampler, baseline, service.name, failedAt, leftAt));
+    if (!fault) {
+      const first = checks.result('readiness.removes-failed-pod');
+      await checks.block(PROBE_CHECKS, status === 'error' ? 'error' : 'failed', first?.message ?? 'not tested', {
+        ...(first?.hint ? { hint: first.hint } : {}),
+        ...(first?.diagnostics ? { diagnostics: first.diagnostics } : {}),
+      });
+      return;
+    }
+    const f = fault;
+    await checks.run('readiness.service-serves-healthy', () => servesHealthy(ctx, f.sampler, f.baseline, service.name, f.failedAt, leftAt));
   } finally {
-    await sampler.stop();
+    await fault?.sampler.stop();
   }
+  const { baseline, failedAt, undo: replaceIfStillFailed } = fault;
+  const { pod } = baseline;
 
-  // 5. Liveness: the same Pod's container is restarted, then rejoins the Service.
+  // Liveness: the same Pod's container is restarted, then rejoins the Service.
   let restartedAt: number | undefined;
   await checks.run('liveness.restarts-failed-container', async () => {
     const r = await restartsContainer(ctx, baseline, failedAt);
@@ -120,16 +95,61 @@ export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): 
     return r.message;
   });
   if (restartedAt === undefined) {
-    await checks.block(['liveness.returns-to-service'], 'failed', `not tested: the container of Pod ${pod} was never restarted after its app failed`, {
-      ...(checks.result('liveness.restarts-failed-container')?.diagnostics ? { diagnostics: checks.result('liveness.restarts-failed-container')?.diagnostics as string } : {}),
-    });
+    const diagnostics = checks.result('liveness.restarts-failed-container')?.diagnostics;
+    await checks.block(['liveness.returns-to-service'], 'failed', `not tested: the container of Pod ${pod} was never restarted after its app failed`, diagnostics ? { diagnostics } : {});
   } else {
     await checks.run('liveness.returns-to-service', () => returnsToService(ctx, baseline, service.name, restartedAt as number));
   }
 
-  // 6. Put things back before the next scenario (a no-op when the container was restarted).
+  // Put things back before the next scenario (a no-op when the container was restarted).
   ctx.progress(`readiness: making sure Pod ${pod} is healthy again or replaced`);
   await replaceIfStillFailed.runNow();
+}
+
+/**
+ * Picks a ready Pod, registers its undo, makes its app fail and starts sampling the Service.
+ * Throws CheckFailed / CheckInconclusive (with "not tested: …") when that cannot be done.
+ */
+async function injectFault(
+  ctx: ScenarioContext,
+  service: { name: string; port: number | string },
+): Promise<{ baseline: Baseline; failedAt: number; sampler: Sampler; undo: UndoEntry }> {
+  // Two or more ready endpoints, so one can fail while a healthy one remains.
+  let baseline: Baseline;
+  try {
+    baseline = await pickTarget(ctx, service.name);
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    throw new CheckFailed(`not tested: failing one Pod needs at least ${MIN_READY_ENDPOINTS} ready Pods behind Service ${service.name}; last seen: ${error.lastObserved}`);
+  }
+  const { pod } = baseline;
+
+  // Undo first: a Pod whose failed app Kubernetes did not restart is replaced afterwards, so the
+  // next checks start from healthy Pods.
+  const undo = ctx.undo.push(`replace Pod ${pod} if its failed app was not restarted`, (signal) => replaceIfNotRestarted(ctx, baseline, signal), {
+    timeoutMs: 90_000,
+  });
+
+  // The fault: page loads of / on that one Pod until its app answers 5xx.
+  const maxRequests = tripBudget(ctx.app.failAfterCallCount);
+  ctx.progress(`readiness: loading / of Pod ${pod} until its app fails (FailAfterCallCount ${ctx.app.failAfterCallCount ?? 'not set as a plain value'}, at most ${maxRequests} requests)`);
+  const trip = await tripAppFailure(ctx.kube, { namespace: ctx.namespace, pod, port: ctx.app.podPort }, { maxRequests, timeoutMs: 30_000, signal: ctx.signal });
+  const failedAt = Date.now();
+  if (trip.kind !== 'failed') {
+    undo.discard();
+    throw tripProblem(pod, trip);
+  }
+  ctx.progress(`readiness: Pod ${pod} answers ${trip.status} after ${trip.requests} page loads, waiting for it to leave the endpoints of Service ${service.name}`);
+
+  // Traffic through the Service from now on (to /healthz: see faults/traffic.ts for why).
+  const sampler = startServiceSampler(ctx.kube, { namespace: ctx.namespace, service: service.name, port: service.port }, {
+    path: '/healthz',
+    intervalMs: SAMPLE_INTERVAL_MS,
+    maxRequests: SAMPLE_MAX_REQUESTS,
+    maxDurationMs: SAMPLE_MAX_MS,
+    signal: ctx.signal,
+  });
+  return { baseline, failedAt, sampler, undo };
 }
 
 async function pickTarget(ctx: ScenarioContext, service: string): Promise<Baseline> {
@@ -159,21 +179,18 @@ async function pickTarget(ctx: ScenarioContext, service: string): Promise<Baseli
   };
 }
 
-async function blockForTrip(ctx: ScenarioContext, checks: LiveChecks, pod: string, trip: Exclude<TripOutcome, { kind: 'failed' }>): Promise<void> {
+function tripProblem(pod: string, trip: Exclude<TripOutcome, { kind: 'failed' }>): Error {
   if (trip.kind === 'never-failed') {
-    await checks.block(
-      PROBE_CHECKS,
-      'failed',
+    return new CheckFailed(
       `not tested: the app in Pod ${pod} never failed: ${trip.requests} page loads of / answered ${Object.entries(trip.statuses).map(([s, n]) => `${n}×${s}`).join(', ')}. The lab's app fails after Configurable__FailAfterCallCount page loads; keep that setting (the lab uses 3) so probes have something to detect`,
       { hint: 'Keep the env var Configurable__FailAfterCallCount: "3" from the lab\'s spec in the app container.' },
     );
-    return;
   }
-  const message =
+  return new CheckInconclusive(
     trip.kind === 'unreachable'
       ? `the grader could not reach the app in Pod ${pod} through the API server (answer ${trip.status}: ${trip.body}), so it could not make the app fail`
-      : `the app in Pod ${pod} answered ${trip.status} to a page load of / (${trip.body}), not the lab's page, so the grader could not make it fail`;
-  await checks.block(PROBE_CHECKS, 'error', message, { diagnostics: await ctx.diagnostics() });
+      : `the app in Pod ${pod} answered ${trip.status} to a page load of / (${trip.body}), not the lab's page, so the grader could not make it fail`,
+  );
 }
 
 interface PodState {
@@ -329,6 +346,7 @@ async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: nu
       if (error instanceof WaitTimeoutError) {
         throw new CheckFailed(
           `expected the container of Pod ${b.pod} to be restarted within ${seconds(bound)} of its app failing; it was not: ${livenessMissReason(b.liveness)}; last seen: ${error.lastObserved}`,
+          b.liveness ? {} : { hint: 'Add a livenessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 5.' },
         );
       }
       throw error;
