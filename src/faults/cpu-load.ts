@@ -6,7 +6,7 @@
 // the Pods' CPU requests through metrics-server, exactly as it would for real load.
 import type { Kube } from '../kube/client.js';
 import { execInPod, type ExecResult } from '../kube/exec.js';
-import { parseQuantity } from '../rubric/quantity.js';
+import { cpuMilli } from '../kube/quantity.js';
 
 /** Millicores. */
 export interface PodCpu {
@@ -23,11 +23,7 @@ export interface BurnPlan {
   perPodMilli: number;
 }
 
-/** `125m` → 125, `0.5` → 500; undefined when not a quantity. */
-export function cpuMilli(value: unknown): number | undefined {
-  const cores = parseQuantity(value);
-  return cores === undefined ? undefined : Math.round(cores * 1000);
-}
+export { cpuMilli };
 
 /** One core: what a busy loop uses when the container has no CPU limit. */
 const CORE_MILLI = 1000;

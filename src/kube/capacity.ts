@@ -5,7 +5,7 @@
 // learner with Pods stuck in Pending; a submission that could not fit even on the idle cluster
 // is reported as the environment's limit, not the learner's mistake.
 import type * as k8s from '@kubernetes/client-node';
-import { parseQuantity } from '../rubric/quantity.js';
+import { cpuMilli } from './quantity.js';
 import type { Kube } from './client.js';
 
 /** Namespaces whose Pods are the cluster's own and stay: their requests are never freed. */
@@ -26,9 +26,9 @@ export interface NodeRoom {
   systemMilli: number;
 }
 
+/** CPU in millicores; 0 when missing or not a quantity. */
 export function milli(value: unknown): number {
-  const cores = parseQuantity(value);
-  return cores === undefined ? 0 : Math.round(cores * 1000);
+  return cpuMilli(value) ?? 0;
 }
 
 /**

@@ -192,11 +192,13 @@ async function scalesDown(ctx: ScenarioContext, name: string, stoppedAt: number)
   const first = await readHpa(ctx, name);
   const min = first.minReplicas;
   const window = first.scaleDownStabilizationSeconds;
-  const obs = await ctx
+  let peak = Math.max(first.currentReplicas, first.desiredReplicas);
+  await ctx
     .wait(
       async () => {
         const [v, d] = await Promise.all([readHpa(ctx, name), ctx.deployment()]);
         const replicas = d.spec?.replicas ?? 0;
+        peak = Math.max(peak, replicas, v.desiredReplicas);
         return {
           done: replicas <= min && v.desiredReplicas <= min,
           observed: `HPA ${name}: ${replicas}→${v.desiredReplicas} replicas (min ${min}), ${describeCpuShort(v)}`,
@@ -215,7 +217,7 @@ async function scalesDown(ctx: ScenarioContext, name: string, stoppedAt: number)
       }
       throw error;
     });
-  return `${obs.observed}, ${Math.round((Date.now() - stoppedAt) / 1000)}s after the load stopped`;
+  return `HPA ${name} scaled Deployment ${ctx.app.deployment} back from ${peak} to ${min} replicas, its minimum, ${Math.round((Date.now() - stoppedAt) / 1000)}s after the load stopped`;
 }
 
 async function restoresManualScale(ctx: ScenarioContext, name: string): Promise<string> {
