@@ -26,7 +26,7 @@ import type { Manifest } from '../kube/apply.js';
 import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
 import { clusterRoom, describeRoom, milli, podsThatFit } from '../kube/capacity.js';
 import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, QUOTA_HARD } from '../kube/namespace.js';
-import { withRetry } from '../kube/retry.js';
+import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
 import { productionizing } from '../lab/productionizing.js';
 import type { LabDefinition } from '../lab/types.js';
 import { EnvironmentError, type CheckResult } from '../model.js';
@@ -213,8 +213,9 @@ async function connect(opts: LiveGradeOptions, signal: AbortSignal): Promise<Kub
     const unreachable = error instanceof EnvironmentError || isConnectionError(error);
     if (!unreachable) throw error;
     if (!bringUp) {
-      if (error instanceof EnvironmentError) throw error;
-      throw new EnvironmentError(`the cluster of context ${context} is not reachable: ${apiMessage(error)}`, 'check the context with `kubectl --context ' + context + ' get nodes`');
+      if (error instanceof EnvironmentError && !(error instanceof ClusterUnreachableError)) throw error;
+      const cause = error instanceof ClusterUnreachableError ? error.cause : error;
+      throw new EnvironmentError(`the cluster of context ${context} is not reachable: ${apiMessage(cause)}`, 'check the context with `kubectl --context ' + context + ' get nodes`');
     }
     opts.onProgress(`no grading cluster reachable (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): bringing up the kind cluster "${DEFAULT_CLUSTER_NAME}"`);
     await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: progressFor(opts.onProgress) });

@@ -14,7 +14,10 @@ export interface RetryOptions {
 }
 
 export class ClusterUnreachableError extends EnvironmentError {
-  constructor(what: string, cause: unknown) {
+  constructor(
+    what: string,
+    override readonly cause: unknown,
+  ) {
     super(
       `the cluster stopped answering while the grader tried to ${what}: ${apiMessage(cause)}`,
       'check that the cluster is still running (`lab-grader cluster status`); the grade was not decided',
