@@ -138,10 +138,10 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     let applied: ApplyOutcome | undefined;
     let rollout: RolloutOutcome | undefined;
     await checks.run('submission.applies', async () => {
-      // A dry run first: what the API server rejects is the learner's to fix, whatever the room
-      // on the cluster; only then wait for room for the app's Pods.
+      // A dry run first: an app Deployment the API server rejects is the learner's to fix,
+      // whatever the room on the cluster; only then wait for room for the app's Pods.
       const dry = await applyAll(ctx, manifests, locate, { dryRun: true });
-      if (dry.rejections.length > 0) {
+      if (dry.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) {
         applied = dry;
         return appliesVerdict(dry, undefined);
       }
