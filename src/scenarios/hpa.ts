@@ -30,7 +30,9 @@ export async function hpaScenario(ctx: ScenarioContext, checks: LiveChecks): Pro
     await checks.block(
       HPA_CHECKS,
       'failed',
-      `not tested: no HorizontalPodAutoscaler targets Deployment ${ctx.app.deployment}${others.length ? ` (${others.join('; ')})` : ' (the specs have none)'}`,
+      ctx.app.hpas.length > 0
+        ? `not tested: the specs' HPA ${ctx.app.hpas.join(', ')} for Deployment ${ctx.app.deployment} is not in the cluster: the API server rejected it (see submission.applies)`
+        : `not tested: no HorizontalPodAutoscaler targets Deployment ${ctx.app.deployment}${others.length ? ` (${others.join('; ')})` : ' (the specs have none)'}`,
       { hint: `Create an HPA whose scaleTargetRef is apiVersion: apps/v1, kind: Deployment, name: ${ctx.app.deployment}.` },
     );
     return;
