@@ -2,11 +2,12 @@
 // load, removes them after the load stops, and undoes a manual scale-down. With the grading
 // profile (HPA sync 5s, downscale stabilization 30s, metric resolution 10s) the group takes about
 // two minutes: ~20s to scale up, ~50s to scale back down, a few seconds for the manual scale.
-import type * as k8s from '@kubernetes/client-node';
-import * as kube from '@kubernetes/client-node';
 import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, type HpaView } from '../kube/hpa-status.js';
 import { cpuRequestDefaulted, CONTAINER_DEFAULTS } from '../kube/namespace.js';
+import { isNotFound } from '../kube/client.js';
+import type { ExecResult } from '../kube/exec.js';
 import { isPodReady } from '../kube/pods.js';
+import { scaleDeployment } from '../kube/scale.js';
 import { cpuMilli, planBurn, startBurn, stopBurn } from '../faults/cpu-load.js';
 import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import type { LiveChecks } from '../grade/checks.js';
@@ -139,10 +140,15 @@ async function scalesUp(ctx: ScenarioContext, name: string): Promise<ScaleUpResu
     `stop the CPU load in Pods ${targets.join(', ')}`,
     async (signal) => {
       const results = await Promise.all(
-        targets.map((pod) => stopBurn(ctx.kube, { namespace: ctx.namespace, pod, container: ctx.app.container }, marker, signal).catch((e: unknown) => e)),
+        targets.map((pod) =>
+          stopBurn(ctx.kube, { namespace: ctx.namespace, pod, container: ctx.app.container }, marker, signal).then(
+            (r) => ({ pod, problem: stopProblem(r) }),
+            (e: unknown) => ({ pod, problem: isNotFound(e) ? undefined : e instanceof Error ? e.message : String(e) }),
+          ),
+        ),
       );
-      const failed = results.find((r) => r instanceof Error);
-      if (failed) throw failed;
+      const failed = results.find((r) => r.problem !== undefined);
+      if (failed) throw new Error(`could not stop the CPU load in Pod ${failed.pod}: ${failed.problem}`);
     },
     { timeoutMs: 30_000 },
   );
@@ -183,6 +189,13 @@ async function scalesUp(ctx: ScenarioContext, name: string): Promise<ScaleUpResu
     await undo.runNow().catch(() => undefined);
     throw error;
   }
+}
+
+/** Why stopping the loops in a Pod failed; undefined when they are stopped or the Pod is gone. */
+function stopProblem(r: ExecResult): string | undefined {
+  if (r.exitCode === 0) return undefined;
+  if (r.startFailure === 'container-not-running' || /not found/i.test(r.statusMessage)) return undefined;
+  return `exit ${r.exitCode ?? 'none'}: ${(r.stderr.trim() || r.statusMessage).slice(0, 200)}`;
 }
 
 function describeCpuShort(v: HpaView): string {
@@ -230,12 +243,7 @@ async function restoresManualScale(ctx: ScenarioContext, name: string): Promise<
     });
   }
   const before = (await ctx.deployment()).spec?.replicas ?? v.minReplicas;
-  // The scale subresource, as `kubectl scale` uses it.
-  const scaleTo = (replicas: number): Promise<k8s.V1Scale> =>
-    ctx.kube.apps.patchNamespacedDeploymentScale(
-      { namespace: ctx.namespace, name: ctx.app.deployment, body: { spec: { replicas } } },
-      kube.setHeaderOptions('Content-Type', kube.PatchStrategy.MergePatch),
-    );
+  const scaleTo = (replicas: number): Promise<unknown> => scaleDeployment(ctx.kube, ctx.namespace, ctx.app.deployment, replicas);
   // Undo first: if the HPA does not restore it, the grader does.
   const undo = ctx.undo.push(
     `restore Deployment ${ctx.app.deployment} to ${before} replicas`,
