@@ -46,7 +46,7 @@ import { loadLocator } from './sources.js';
 
 export interface LiveGradeOptions {
   submissionDir: string;
-  /** Objects after policy, as plain manifests (namespace rewritten by the caller or here). */
+  /** Objects after policy, as plain manifests, every one already in the grading namespace (metadata.namespace). */
   manifests: Array<Record<string, unknown>>;
   context?: string;
   budgetMs: number;
@@ -145,11 +145,12 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
         applied = dry;
         return appliesVerdict(dry, undefined);
       }
-      await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
+      const waited = await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
       applied = await applyAll(ctx, manifests, locate);
       const appRejected = applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment);
       if (!appRejected) rollout = await waitForRollout(ctx);
-      return appliesVerdict(applied, rollout);
+      const verdict = appliesVerdict(applied, rollout);
+      return waited > 1_000 ? `${verdict} (after waiting ${Math.round(waited / 1000)}s for room on the cluster)` : verdict;
     });
     const appRejection = applied?.rejections.find((r) => r.kind === 'Deployment' && r.name === app.deployment);
     const appliesDiagnostics = checks.result('submission.applies')?.diagnostics;
@@ -249,12 +250,13 @@ async function waitForRoom(
   budget: Budget,
   signal: AbortSignal,
   progress: (line: string) => void,
-): Promise<void> {
+): Promise<number> {
+  const started = Date.now();
   const footprint = appFootprint(manifests, REPLICAS_WANTED, milli(CONTAINER_DEFAULTS.defaultRequest.cpu));
-  if (!footprint || footprint.perPodMilli <= 0) return;
+  if (!footprint || footprint.perPodMilli <= 0) return 0;
   const { pods, perPodMilli } = footprint;
   const quotaMilli = Number(QUOTA_HARD['requests.cpu']) * 1000;
-  if (pods * perPodMilli > quotaMilli) return;
+  if (pods * perPodMilli > quotaMilli) return 0;
   const room = await withRetry('read the room on the cluster', () => clusterRoom(kube), { signal });
   const idle = podsThatFit(room, perPodMilli, 'idle');
   if (idle < pods) {
@@ -263,7 +265,7 @@ async function waitForRoom(
       `grade on a cluster with more CPU (kind on a machine with 4 or more cores); the lab's spec requests 125m per Pod`,
     );
   }
-  if (podsThatFit(room, perPodMilli, 'now') >= pods) return;
+  if (podsThatFit(room, perPodMilli, 'now') >= pods) return 0;
   const { timeoutMs, truncated } = budget.bound(ROOM_WAIT_MS);
   try {
     await waitFor(
@@ -280,6 +282,7 @@ async function waitForRoom(
         onProgress: (o) => progress(`waiting for other workloads to free room on the cluster: ${o}`),
       },
     );
+    return Date.now() - started;
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       if (truncated) throw new BudgetExhausted(budget.budgetMs);
