@@ -84,15 +84,42 @@ async function pushMirrorImages(progress: Progress): Promise<void> {
     const out = await docker(['images', '--filter', `label=${label}`, '--format', '{{.Repository}}:{{.Tag}}']);
     for (const line of out.split('\n')) if (line.trim() && !line.includes('<none>')) images.add(line.trim());
   }
+  let pushed = 0;
   for (const image of [...images].sort()) {
     const target = `127.0.0.1:${REGISTRY_HOST_PORT}/${mirrorPath(image)}`;
+    // Skip what the registry already serves: a warm `up` (and concurrent `grade` runs that each
+    // bring the cluster up) then touch no tags at all.
+    if (await registryHasImage(image)) continue;
+    pushed++;
     progress.waiting(`mirroring ${image}`);
     await docker(['tag', image, target]);
     const push = await execa('docker', ['push', target], { reject: false, timeout: 5 * 60_000 });
-    await execa('docker', ['rmi', target], { reject: false });
+    // The 127.0.0.1:5001/... tag is left in place: removing it could break a concurrent push.
     if (push.exitCode !== 0) throw new EnvironmentError(`pushing ${image} to the local registry failed: ${firstLine(push.stderr)}`);
   }
-  progress.step(`local registry serves ${images.size} image(s): ${[...images].sort().join(', ')}`);
+  progress.step(`local registry serves ${images.size} image(s) (${pushed} pushed now): ${[...images].sort().join(', ')}`);
+}
+
+/**
+ * Does the registry serve this exact image? For images docker pushed (schema 2 manifests) the
+ * manifest's config digest is the local image ID.
+ */
+async function registryHasImage(image: string): Promise<boolean> {
+  const path = mirrorPath(image);
+  const colon = path.lastIndexOf(':');
+  const url = `http://127.0.0.1:${REGISTRY_HOST_PORT}/v2/${path.slice(0, colon)}/manifests/${path.slice(colon + 1)}`;
+  try {
+    const res = await fetch(url, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!res.ok) return false;
+    const manifest = (await res.json()) as { config?: { digest?: string } };
+    const id = (await docker(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+    return manifest.config?.digest === id;
+  } catch {
+    return false;
+  }
 }
 
 export async function removeRegistry(progress: Progress): Promise<void> {
