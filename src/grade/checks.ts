@@ -2,7 +2,7 @@
 // failed with what was expected and what was observed last (plus diagnostics), or error when the
 // grader could not decide. Knows which check is running, so a stopped run reports it as an error.
 import { performance } from 'node:perf_hooks';
-import type { CheckDefinition } from '../lab/types.js';
+import { checkResult, type CheckDefinition } from '../lab/types.js';
 import { EnvironmentError, type CheckResult, type CheckStatus, type SourceLocation } from '../model.js';
 import { WaitAbortedError, WaitTimeoutError } from '../wait/wait-for.js';
 import { BudgetExhausted, CheckFailed, CheckInconclusive, RunStopped } from './outcomes.js';
@@ -152,17 +152,7 @@ export class LiveChecks {
     started: number,
     extra: { hint?: string; location?: SourceLocation; diagnostics?: string } = {},
   ): void {
-    const result: CheckResult = {
-      id: def.id,
-      group: def.group,
-      title: def.title,
-      status,
-      points: status === 'passed' ? def.maxPoints : 0,
-      maxPoints: def.maxPoints,
-      message,
-      durationMs: Math.max(0, Math.round(performance.now() - started)),
-      ...extra,
-    };
+    const result = checkResult(def, status, message, performance.now() - started, extra);
     this.recorded.set(def.id, result);
     this.opts.onCheck(result);
   }

@@ -1,5 +1,6 @@
 // A lab as data: its check catalogue, its app and its published specs.
 import type { ManifestObject } from '../submission/manifest.js';
+import type { CheckResult, CheckStatus } from '../model.js';
 
 export type CheckKind = 'static' | 'live';
 
@@ -43,4 +44,25 @@ export interface AppTargets {
   hpas: ManifestObject[];
   /** Other Deployments running the app's image (a second copy is ignored by the checks). */
   otherAppDeployments: ManifestObject[];
+}
+
+/** The result of a check from its definition: full points when passed, none otherwise. */
+export function checkResult(
+  def: CheckDefinition,
+  status: CheckStatus,
+  message: string,
+  durationMs: number,
+  extra: Partial<Pick<CheckResult, 'hint' | 'location' | 'diagnostics'>> = {},
+): CheckResult {
+  return {
+    id: def.id,
+    group: def.group,
+    title: def.title,
+    status,
+    points: status === 'passed' ? def.maxPoints : 0,
+    maxPoints: def.maxPoints,
+    message,
+    durationMs: Math.max(0, Math.round(durationMs)),
+    ...extra,
+  };
 }

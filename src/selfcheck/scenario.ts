@@ -16,6 +16,7 @@ import type { ReportSession } from '../report/session.js';
 import type { Progress } from '../util/progress.js';
 import { WaitAbortedError, WaitTimeoutError } from '../wait/wait-for.js';
 import { checkDefinition, groupChecks } from './catalogue.js';
+import { checkResult } from '../lab/types.js';
 
 /** The walkthrough did not do what the lab says it does. */
 export class StepFailure extends Error {
@@ -199,19 +200,12 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions):
 
   function result(id: string, status: CheckResult['status'], message: string, durationMs: number, diagnostics?: string): CheckResult {
     const def = checkDefinition(id);
-    return {
-      id,
-      group: def.group,
-      title: def.title,
-      status,
-      points: status === 'passed' ? def.maxPoints : 0,
-      maxPoints: def.maxPoints,
-      message,
-      durationMs: Math.max(0, Math.round(durationMs)),
+    return checkResult(def, status, message, durationMs, {
       ...(status !== 'passed' ? { hint: def.hint } : {}),
       ...(diagnostics ? { diagnostics } : {}),
-    };
+    });
   }
+
 }
 
 /** Status and message for a step that threw. */
