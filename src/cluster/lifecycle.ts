@@ -118,6 +118,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
       if (artefacts) await ensureRegistry(artefacts, progress);
       await installMetricsServer(context, marker?.profile ?? profile, progress);
       const report = await verifyClusterReady(context, progress);
+      await cleanUpDeadRuns(context, progress);
       progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       return { context, report };
     }
@@ -163,6 +164,18 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
   const final = await verifyClusterReady(context, progress);
   progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${report.nodes.join(', ')})`);
   return { context, report: final };
+}
+
+/** Namespaces of grading runs on this host whose process died without cleaning up. */
+async function cleanUpDeadRuns(context: string, progress: Progress): Promise<void> {
+  try {
+    const { loadKube } = await import('../kube/client.js');
+    const { deleteNamespacesOfDeadRuns } = await import('../kube/namespace.js');
+    const deleted = await deleteNamespacesOfDeadRuns(loadKube(context));
+    if (deleted.length) progress.step(`deleting namespaces of grading runs that died on this host: ${deleted.join(', ')}`);
+  } catch (error) {
+    progress.step(`could not look for namespaces of dead runs: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
 }
 
 async function chooseNodeImage(opts: UpOptions): Promise<{ mode: 'online' | 'offline'; nodeImage: string; artefacts?: OfflineArtefacts }> {

@@ -3,7 +3,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { describeCpu, describeHpa, hpaView, metricsFlow, permanentMetricProblem, targetsDeployment } from './hpa-status.js';
-import { cpuRequestDefaulted, defaultedResources, limitRangeManifest, namespaceManifest, QUOTA_HARD, quotaManifest } from './namespace.js';
+import type { V1Namespace } from '@kubernetes/client-node';
+import { cpuRequestDefaulted, defaultedResources, limitRangeManifest, namespaceManifest, namespacesOfDeadRuns, processAlive, QUOTA_HARD, quotaManifest } from './namespace.js';
 import { parseQuantity } from '../rubric/quantity.js';
 import { hintFor, noRoomFor, rolloutState } from './rollout.js';
 import { describeRoom, podRequestMilli, podsThatFit, type ClusterRoom } from './capacity.js';
@@ -214,5 +215,28 @@ describe('room on the cluster', () => {
     });
     expect(noRoomFor([pending('0/1 nodes are available: 1 Insufficient cpu.')])).toEqual({ count: 1, message: '0/1 nodes are available: 1 Insufficient cpu.' });
     expect(noRoomFor([pending("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity.")])).toBeUndefined();
+  });
+});
+
+describe('namespacesOfDeadRuns', () => {
+  const ns = (name: string, host: string, pid: string, extra: Partial<{ managed: boolean; deleting: boolean }> = {}): V1Namespace => ({
+    metadata: {
+      name,
+      labels: extra.managed === false ? ({} as Record<string, string>) : { 'app.kubernetes.io/managed-by': 'kube-lab-grader' },
+      annotations: { 'io.kube-lab-grader/host': host, 'io.kube-lab-grader/pid': pid },
+      ...(extra.deleting ? { deletionTimestamp: new Date() } : {}),
+    },
+  });
+  it('picks only namespaces of dead processes on this host', () => {
+    const alive = new Set([100]);
+    const stale = namespacesOfDeadRuns(
+      [ns('a', 'here', '100'), ns('b', 'here', '200'), ns('c', 'elsewhere', '200'), ns('d', 'here', '300', { managed: false }), ns('e', 'here', '400', { deleting: true }), ns('f', 'here', 'x')],
+      'here',
+      (pid) => alive.has(pid),
+    );
+    expect(stale).toEqual(['b']);
+  });
+  it('knows this process is alive', () => {
+    expect(processAlive(process.pid)).toBe(true);
   });
 });

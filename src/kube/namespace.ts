@@ -16,6 +16,7 @@
 //   not do on a cluster without such defaults; the Pods carry the `kubernetes.io/limit-ranger`
 //   annotation saying what was defaulted, and the HPA checks use it to stay honest (see
 //   cpuRequestDefaulted).
+import { hostname } from 'node:os';
 import type * as k8s from '@kubernetes/client-node';
 import { isNotFound, type Kube } from './client.js';
 import { withRetry } from './retry.js';
@@ -40,12 +41,17 @@ export const CONTAINER_DEFAULTS = {
   defaultRequest: { cpu: '125m', memory: '128Mi' },
 } as const;
 
+/** Which process owns a grading namespace, so a janitor can tell the namespaces of dead runs. */
+export const OWNER_HOST_ANNOTATION = 'io.kube-lab-grader/host';
+export const OWNER_PID_ANNOTATION = 'io.kube-lab-grader/pid';
+
 export function namespaceManifest(name: string, runId: string): k8s.V1Namespace {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
       name,
+      annotations: { [OWNER_HOST_ANNOTATION]: hostname(), [OWNER_PID_ANNOTATION]: String(process.pid) },
       labels: {
         [MANAGED_BY_LABEL]: MANAGED_BY,
         [RUN_ID_LABEL]: runId,
@@ -130,4 +136,45 @@ export function defaultedResources(pod: k8s.V1Pod, container: string): { request
 /** True when the app container's CPU request came from the grading namespace, not the learner. */
 export function cpuRequestDefaulted(pod: k8s.V1Pod, container: string): boolean {
   return defaultedResources(pod, container).requests.includes('cpu');
+}
+
+/**
+ * Grading namespaces left behind by runs on this host whose process is gone (killed with
+ * SIGKILL, machine reset): a run that is alive, or one from another host, is never touched.
+ */
+export function namespacesOfDeadRuns(
+  namespaces: readonly k8s.V1Namespace[],
+  host: string,
+  isAlive: (pid: number) => boolean,
+): string[] {
+  return namespaces
+    .filter((ns) => ns.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && !ns.metadata?.deletionTimestamp)
+    .filter((ns) => ns.metadata?.annotations?.[OWNER_HOST_ANNOTATION] === host)
+    .filter((ns) => {
+      const pid = Number(ns.metadata?.annotations?.[OWNER_PID_ANNOTATION]);
+      return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
+    })
+    .map((ns) => ns.metadata?.name ?? '')
+    .filter(Boolean);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Deletes the namespaces of dead runs on this host (without waiting); returns their names. */
+export async function deleteNamespacesOfDeadRuns(kube: Kube): Promise<string[]> {
+  const list = await kube.core.listNamespace({ labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
+  const stale = namespacesOfDeadRuns(list.items, hostname(), processAlive);
+  for (const name of stale) {
+    await kube.core.deleteNamespace({ name, propagationPolicy: 'Background' }).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+  return stale;
 }
