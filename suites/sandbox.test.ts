@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from '../src/kube/client.js';
-import { isNotFound } from '../src/kube/client.js';
+import { waitForNamespaceGone } from '../src/kube/workloads.js';
 import type { RunResult } from '../src/model.js';
 import { waitFor } from '../src/wait/wait-for.js';
 import { testKube } from './support/cluster.js';
@@ -87,20 +87,7 @@ function expectReportsOnDisk(g: Graded): void {
 
 async function expectNothingLeaked(g: Graded): Promise<void> {
   const ns = g.result?.namespace;
-  if (ns) {
-    await waitFor(
-      async () => {
-        try {
-          const n = await kube.core.readNamespace({ name: ns });
-          return { done: false, observed: `namespace ${ns} is ${n.status?.phase}` };
-        } catch (e) {
-          if (isNotFound(e)) return { done: true, observed: `namespace ${ns} is gone` };
-          throw e;
-        }
-      },
-      { description: `grading namespace ${ns} is deleted`, timeoutMs: 120_000 },
-    );
-  }
+  if (ns) await waitForNamespaceGone(kube, ns, { timeoutMs: 120_000 });
   const left = await kube.core.listNamespace({ labelSelector: MANAGED_BY });
   expect(left.items.filter((n) => n.metadata?.name === ns)).toEqual([]);
   expect(await snapshot()).toEqual(before);

@@ -159,11 +159,10 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
   }
   if (artefacts) await ensureRegistry(artefacts, progress);
   await applyProfileToCluster(context, profile, progress);
-  const report = await verifyClusterReady(context, progress, { metrics: false });
   await installMetricsServer(context, profile, progress);
-  const final = await verifyClusterReady(context, progress);
+  const report = await verifyClusterReady(context, progress);
   progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${report.nodes.join(', ')})`);
-  return { context, report: final };
+  return { context, report };
 }
 
 /** Namespaces of grading runs on this host whose process died without cleaning up. */

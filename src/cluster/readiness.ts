@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { EnvironmentError } from '../model.js';
 import { applyManifests, type Manifest } from '../kube/apply.js';
 import { loadKube, type Kube } from '../kube/client.js';
+import { isPodReady } from '../kube/pods.js';
 import type { Progress } from '../util/progress.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
 import { metricsServerManifest, readProfile } from './kind-config.js';
@@ -17,13 +18,8 @@ export interface ReadinessReport {
 }
 
 export interface ReadinessOptions {
-  metrics?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
-}
-
-function podReady(p: k8s.V1Pod): boolean {
-  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 function waitingReason(p: k8s.V1Pod): string | undefined {
@@ -66,8 +62,8 @@ export async function verifyClusterReady(context: string, progress: Progress, op
     waitFor(
       async () => {
         const pods = await kube.core.listNamespacedPod({ namespace: 'kube-system' });
-        const relevant = pods.items.filter((p) => p.status?.phase !== 'Succeeded' && !(opts.metrics === false && p.metadata?.labels?.['k8s-app'] === 'metrics-server'));
-        const notReady = relevant.filter((p) => !podReady(p));
+        const relevant = pods.items.filter((p) => p.status?.phase !== 'Succeeded');
+        const notReady = relevant.filter((p) => !isPodReady(p));
         const detail = notReady.map((p) => `${p.metadata?.name}${waitingReason(p) ? ` (${waitingReason(p)})` : ''}`);
         return {
           done: relevant.length > 0 && notReady.length === 0,
@@ -80,16 +76,12 @@ export async function verifyClusterReady(context: string, progress: Progress, op
     'an image may be missing from the node; see `kubectl -n kube-system describe pods`',
   ).then((o) => progress.step(o.observed));
 
-  let podMetrics = 0;
-  if (opts.metrics !== false) {
-    const metrics = await wrap(
-      waitForPodMetrics(kube, { timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) }),
-      'no metrics API',
-      'HPAs cannot act without it: install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
-    );
-    podMetrics = metrics;
-    progress.step(`metrics API serves ${podMetrics} pod metrics`);
-  }
+  const podMetrics = await wrap(
+    waitForPodMetrics(kube, { timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) }),
+    'no metrics API',
+    'HPAs cannot act without it: install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
+  );
+  progress.step(`metrics API serves ${podMetrics} pod metrics`);
   return { kubernetesVersion: version.gitVersion, nodes: nodes.value ?? [], podMetrics };
 }
 

@@ -82,33 +82,20 @@ export interface BurnHandle {
 
 export async function startBurn(
   kube: Kube,
-  target: { namespace: string; pod: string; container: string },
+  target: BurnTarget,
   marker: string,
   seconds: number,
   signal?: AbortSignal,
 ): Promise<ExecResult> {
-  return execInPod(kube, {
-    namespace: target.namespace,
-    pod: target.pod,
-    container: target.container,
-    command: burnCommand(marker, seconds),
-    timeoutMs: 20_000,
-    ...(signal ? { signal } : {}),
-  });
+  return execIn(kube, target, burnCommand(marker, seconds), signal);
 }
 
-export async function stopBurn(
-  kube: Kube,
-  target: { namespace: string; pod: string; container: string },
-  marker: string,
-  signal?: AbortSignal,
-): Promise<ExecResult> {
-  return execInPod(kube, {
-    namespace: target.namespace,
-    pod: target.pod,
-    container: target.container,
-    command: stopCommand(marker),
-    timeoutMs: 20_000,
-    ...(signal ? { signal } : {}),
-  });
+export async function stopBurn(kube: Kube, target: BurnTarget, marker: string, signal?: AbortSignal): Promise<ExecResult> {
+  return execIn(kube, target, stopCommand(marker), signal);
+}
+
+type BurnTarget = { namespace: string; pod: string; container: string };
+
+function execIn(kube: Kube, target: BurnTarget, command: string[], signal?: AbortSignal): Promise<ExecResult> {
+  return execInPod(kube, { ...target, command, timeoutMs: 20_000, ...(signal ? { signal } : {}) });
 }

@@ -20,7 +20,7 @@ import { hostname } from 'node:os';
 import type * as k8s from '@kubernetes/client-node';
 import { isNotFound, type Kube } from './client.js';
 import { withRetry } from './retry.js';
-import { waitFor } from '../wait/wait-for.js';
+import { waitForNamespaceGone } from './workloads.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'kube-lab-grader';
@@ -102,18 +102,7 @@ export async function deleteNamespaceAndWait(kube: Kube, name: string, timeoutMs
     if (isNotFound(error)) return;
     throw error;
   }
-  await waitFor(
-    async () => {
-      try {
-        const ns = await kube.core.readNamespace({ name });
-        return { done: false, observed: `namespace ${name} is ${ns.status?.phase ?? 'still there'}` };
-      } catch (error) {
-        if (isNotFound(error)) return { done: true, observed: `namespace ${name} deleted` };
-        throw error;
-      }
-    },
-    { description: `namespace ${name} is deleted`, timeoutMs, intervalsMs: [500, 1000], ...(signal ? { signal } : {}) },
-  );
+  await waitForNamespaceGone(kube, name, { timeoutMs, intervalsMs: [500, 1000], ...(signal ? { signal } : {}) });
 }
 
 /**

@@ -7,23 +7,14 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
+import { checkResult } from '../lab/types.js';
 import { renderJunit } from './junit.js';
 
 const XSD = fileURLToPath(new URL('../../schemas/junit-10.xsd', import.meta.url));
 
 function check(id: string, status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult {
   const def = productionizing.checks.find((c) => c.id === id)!;
-  return {
-    id,
-    group: def.group,
-    title: def.title,
-    status,
-    points: status === 'passed' ? def.maxPoints : 0,
-    maxPoints: def.maxPoints,
-    message: `${id} is ${status}`,
-    durationMs: 1234,
-    ...extra,
-  };
+  return { ...checkResult(def, status, `${id} is ${status}`, 1234), ...extra };
 }
 
 /** Every catalogue check, passed unless given. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
+import { checkResult } from '../lab/types.js';
 import { annotationPath, escapeData, escapeProperty, githubAnnotations } from './github.js';
 import { formatDuration, groupChecks } from './groups.js';
 import { renderResultJson } from './result-json.js';
@@ -8,17 +9,7 @@ import { renderSummary } from './summary-md.js';
 
 function check(id: string, status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult {
   const def = productionizing.checks.find((c) => c.id === id)!;
-  return {
-    id,
-    group: def.group,
-    title: def.title,
-    status,
-    points: status === 'passed' ? def.maxPoints : 0,
-    maxPoints: def.maxPoints,
-    message: `${id} is ${status}`,
-    durationMs: 1500,
-    ...extra,
-  };
+  return { ...checkResult(def, status, `${id} is ${status}`, 1500), ...extra };
 }
 
 function runWith(overrides: CheckResult[] = [], extra: Partial<RunResult> = {}): RunResult {

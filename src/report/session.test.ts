@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
+import { checkResult } from '../lab/types.js';
 import { ReportSession } from './session.js';
 
 const dirs: string[] = [];
@@ -28,17 +29,7 @@ async function session(extra: Partial<ConstructorParameters<typeof ReportSession
 
 function result(id: string, status: CheckResult['status'] = 'passed', extra: Partial<CheckResult> = {}): CheckResult {
   const def = productionizing.checks.find((c) => c.id === id)!;
-  return {
-    id,
-    group: def.group,
-    title: def.title,
-    status,
-    points: status === 'passed' ? def.maxPoints : 0,
-    maxPoints: def.maxPoints,
-    message: status,
-    durationMs: 5,
-    ...extra,
-  };
+  return { ...checkResult(def, status, status, 5), ...extra };
 }
 
 const byId = (run: RunResult, id: string) => run.checks.find((c) => c.id === id)!;

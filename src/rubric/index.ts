@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CheckResult, SubmissionError } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
-import type { CheckDefinition, LabDefinition } from '../lab/types.js';
+import { checkResult, type CheckDefinition, type LabDefinition } from '../lab/types.js';
 import type { Submission } from '../submission/load.js';
 import { buildContext, type StaticCheck, type Verdict } from './context.js';
 import * as hpa from './hpa.js';
@@ -43,35 +43,18 @@ export function runStaticRubric(sub: Submission, lab: LabDefinition = production
         verdict = impl(ctx);
       } catch (err) {
         // An unexpected shape in the learner's files must not abort the rubric.
-        return {
-          id: def.id,
-          group: def.group,
-          title: def.title,
-          status: 'error',
-          points: 0,
-          maxPoints: def.maxPoints,
-          message: `the grader could not decide: ${err instanceof Error ? err.message : String(err)}`,
-          durationMs: Math.round(performance.now() - started),
-        } satisfies CheckResult;
+        return checkResult(def, 'error', `the grader could not decide: ${err instanceof Error ? err.message : String(err)}`, performance.now() - started);
       }
       return resultFromVerdict(def, verdict, performance.now() - started);
     });
 }
 
 export function resultFromVerdict(def: CheckDefinition, verdict: Verdict, durationMs: number): CheckResult {
-  return {
-    id: def.id,
-    group: def.group,
-    title: def.title,
-    status: verdict.passed ? 'passed' : 'failed',
-    points: verdict.passed ? def.maxPoints : 0,
-    maxPoints: def.maxPoints,
-    message: verdict.message,
-    durationMs: Math.round(durationMs),
+  return checkResult(def, verdict.passed ? 'passed' : 'failed', verdict.message, durationMs, {
     ...(verdict.passed ? {} : { hint: def.hint }),
     ...(verdict.location ? { location: verdict.location } : {}),
     ...(verdict.diagnostics ? { diagnostics: verdict.diagnostics } : {}),
-  };
+  });
 }
 
 /** The failed `submission.parses` / `submission.allowed-objects` result for an ungradable submission. */
