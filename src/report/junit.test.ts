@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
 import { checkResult } from '../lab/types.js';
-import { renderJunit } from './junit.js';
+import { renderJunit, rootName } from './junit.js';
 
 const XSD = fileURLToPath(new URL('../../schemas/junit-10.xsd', import.meta.url));
 
@@ -40,20 +40,46 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Validates with xmllint; fails (never skips) when xmllint is missing. */
-async function validate(xml: string): Promise<void> {
+function needXmllint(): void {
   const probe = spawnSync('xmllint', ['--version']);
   if (probe.error) {
-    throw new Error('xmllint is needed to validate junit.xml against junit-10.xsd: apt-get install -y libxml2-utils');
+    throw new Error('xmllint is needed to validate junit.xml against junit-10.xsd: apt-get install -y libxml2-utils (npm run setup installs it)');
   }
+}
+
+async function toFile(xml: string): Promise<string> {
   const file = path.join(dir, `junit-${Math.random().toString(36).slice(2)}.xml`);
   await writeFile(file, xml);
+  return file;
+}
+
+/** The two testcase attributes the Jenkins schema does not know, removed (and nothing else). */
+function withoutFileLine(xml: string): string {
+  return xml.replace(/<testcase\b[^>]*>/g, (tag) => tag.replace(/ (?:file|line)="[^"]*"/g, ''));
+}
+
+/** xmllint's verdict on the report against junit-10.xsd: '' when valid, else its errors. */
+async function schemaErrors(xml: string): Promise<string> {
+  needXmllint();
   try {
-    execFileSync('xmllint', ['--noout', '--schema', XSD, file], { stdio: 'pipe' });
+    execFileSync('xmllint', ['--noout', '--schema', XSD, await toFile(xml)], { stdio: 'pipe' });
+    return '';
   } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
-    throw new Error(`junit.xml does not validate against junit-10.xsd:\n${stderr}`);
+    return (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
   }
+}
+
+/** Validates exactly as the contract says: with `file`/`line` removed from testcases. */
+async function validate(xml: string): Promise<void> {
+  const errors = await schemaErrors(withoutFileLine(xml));
+  if (errors) throw new Error(`junit.xml does not validate against junit-10.xsd:\n${errors}`);
+}
+
+/** A string as libxml2 (a conforming parser) reads it back: attribute normalization included. */
+async function xpathString(xml: string, expr: string): Promise<string> {
+  needXmllint();
+  const out = execFileSync('xmllint', ['--xpath', `string(${expr})`, await toFile(xml)], { encoding: 'utf8' });
+  return out.replace(/\n$/, '');
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) });
@@ -62,9 +88,11 @@ interface ParsedCase {
   name: string;
   classname: string;
   time: string;
-  failure?: { message?: string; type?: string } | string;
-  error?: { message?: string; type?: string } | string;
-  skipped?: unknown;
+  file?: string;
+  line?: string;
+  failure?: { message?: string; type?: string; '#text'?: string };
+  error?: { message?: string; type?: string; '#text'?: string };
+  skipped?: { message?: string };
   'system-out'?: string;
 }
 interface ParsedSuite {
@@ -78,9 +106,16 @@ interface ParsedSuite {
   testcase: ParsedCase[];
 }
 
+
 function parse(xml: string): ParsedSuite[] {
   return (parser.parse(xml) as { testsuites: { testsuite: ParsedSuite[] } }).testsuites.testsuite;
 }
+
+function root(xml: string): Record<string, string> {
+  return (parser.parse(xml) as { testsuites: Record<string, string> }).testsuites;
+}
+
+const titleOf = (id: string): string => productionizing.checks.find((d) => d.id === id)!.title;
 
 describe('renderJunit', () => {
   const mixed = runWith([
@@ -93,9 +128,19 @@ describe('renderJunit', () => {
     check('security.exec-chown-refused', 'skipped', { message: 'not run: --static-only' }),
     check('liveness.restarts-failed-container', 'failed', { points: 2, message: 'restarted after 40s' }),
   ]);
+  mixed.score = mixed.checks.reduce((s, c) => s + c.points, 0);
 
-  it('validates against junit-10.xsd', async () => {
-    await validate(renderJunit(mixed));
+  it('validates against junit-10.xsd once the testcase attributes file and line are removed', async () => {
+    const xml = renderJunit(mixed);
+    expect(xml).toMatch(/<testcase [^>]* file="deployment.yaml" line="22">/);
+    await validate(xml);
+  });
+
+  it('is rejected by junit-10.xsd only because of file and line (so the check above is meaningful)', async () => {
+    const errors = await schemaErrors(renderJunit(mixed));
+    expect(errors).toMatch(/attribute 'file'/);
+    const other = errors.split('\n').filter((l) => /element|attribute/.test(l) && !/attribute '(file|line)'/.test(l));
+    expect(other).toEqual([]);
   });
 
   it('has one testsuite per group in catalogue order, one testcase per check', () => {
@@ -104,6 +149,19 @@ describe('renderJunit', () => {
     const cases = suites.flatMap((s) => s.testcase);
     expect(cases.map((c) => c.name)).toEqual(productionizing.checks.map((c) => c.title));
     expect(cases[0]).toMatchObject({ classname: 'productionizing.submission', time: '1.234' });
+  });
+
+  it('puts the score, totals and time on <testsuites>', () => {
+    const top = root(renderJunit(mixed));
+    expect(mixed.score).toBeLessThan(65);
+    expect(top).toMatchObject({
+      name: `lab-grader productionizing: ${mixed.score}/65 points, 1 skipped`,
+      tests: String(productionizing.checks.length),
+      failures: '2',
+      errors: '1',
+      time: '93',
+    });
+    expect(rootName({ lab: 'x', score: 3, maxScore: 5 }, 0)).toBe('lab-grader x: 3/5 points');
   });
 
   it('puts points and the group score into testsuite properties', () => {
@@ -116,12 +174,22 @@ describe('renderJunit', () => {
     ]);
   });
 
-  it('maps failed to <failure>, error to <error>, skipped to <skipped>, with details in <system-out>', () => {
+  it('gives <failure>/<error> the hint, location, points and diagnostics as body text, and <skipped> its reason', () => {
     const cases = parse(renderJunit(mixed)).flatMap((s) => s.testcase);
-    const byName = (id: string) => cases.find((c) => c.name === productionizing.checks.find((d) => d.id === id)!.title)!;
+    const byId = (id: string) => cases.find((c) => c.name === titleOf(id))!;
 
-    const failed = byName('readiness.probe-defined');
-    expect(failed.failure).toEqual({ message: 'container "app" of Deployment/configurable has no readinessProbe', type: 'failed' });
+    const failed = byId('readiness.probe-defined');
+    expect(failed.failure?.message).toBe('container "app" of Deployment/configurable has no readinessProbe');
+    expect(failed.failure?.type).toBe('failed');
+    expect(failed.failure?.['#text']).toBe(
+      [
+        'container "app" of Deployment/configurable has no readinessProbe',
+        'Hint: Add a readinessProbe',
+        'At: deployment.yaml:22:11',
+        'Points: 0/2 (readiness.probe-defined)',
+      ].join('\n'),
+    );
+    expect(failed).toMatchObject({ file: 'deployment.yaml', line: '22' });
     expect(failed['system-out']).toBe(
       [
         'readiness.probe-defined: failed (0/2 points)',
@@ -131,19 +199,30 @@ describe('renderJunit', () => {
       ].join('\n'),
     );
 
-    const error = byName('hpa.scales-up');
-    expect(error.error).toEqual({ message: 'metrics API not available', type: 'error' });
+    const error = byId('hpa.scales-up');
+    expect(error.error?.message).toBe('metrics API not available');
+    expect(error.error?.['#text']).toContain('metrics API not available\nsecond line');
+    expect(error.error?.['#text']).toContain('Diagnostics:\nEvents:\n  FailedGetResourceMetric');
     expect(error.failure).toBeUndefined();
-    expect(error['system-out']).toContain('Diagnostics:\nEvents:\n  FailedGetResourceMetric');
+    expect(error.file).toBeUndefined();
 
-    const skipped = byName('security.exec-chown-refused');
-    expect(skipped.skipped).toBeDefined();
-    expect(skipped['system-out']).toContain('not run: --static-only');
+    const skipped = byId('security.exec-chown-refused');
+    expect(skipped.skipped?.message).toBe('not run: --static-only');
 
-    const passed = byName('submission.parses');
+    const passed = byId('submission.parses');
     expect(passed.failure).toBeUndefined();
     expect(passed.error).toBeUndefined();
     expect(passed.skipped).toBeUndefined();
+  });
+
+  it('makes file paths relative to the repository root under Actions, to the submission otherwise', () => {
+    const located = { ...mixed, submission: '/home/runner/work/repo/repo/specs/lab' };
+    const inRepo = parse(renderJunit(located, { workspace: '/home/runner/work/repo/repo' })).flatMap((s) => s.testcase);
+    expect(inRepo.find((c) => c.name === titleOf('readiness.probe-defined'))?.file).toBe('specs/lab/deployment.yaml');
+    const relative = parse(renderJunit({ ...mixed, submission: 'specs/lab' }, { workspace: '/w' })).flatMap((s) => s.testcase);
+    expect(relative.find((c) => c.name === titleOf('readiness.probe-defined'))?.file).toBe('specs/lab/deployment.yaml');
+    const local = parse(renderJunit(located)).flatMap((s) => s.testcase);
+    expect(local.find((c) => c.name === titleOf('readiness.probe-defined'))?.file).toBe('deployment.yaml');
   });
 
   it('counts failures, errors and skips per suite', () => {
@@ -152,20 +231,36 @@ describe('renderJunit', () => {
     expect(hpa).toMatchObject({ tests: '8', failures: '0', errors: '1', skipped: '0' });
     const readiness = suites.find((s) => s.name === 'productionizing.readiness')!;
     expect(readiness).toMatchObject({ tests: '3', failures: '1', errors: '0' });
+    const security = suites.find((s) => s.name === 'productionizing.security')!;
+    expect(security.skipped).toBe('1');
   });
 
-  it('stays valid with text XML cannot carry, CDATA terminators and markup in messages', async () => {
+  it('round-trips text and attributes exactly through a conforming parser: ]]>, quotes, newlines, tabs, CR, non-ASCII', async () => {
+    const message = 'bad <tag> & "quotes" \'single\' ]]> and ]]> again\n\tindented line\r\nnon-ASCII: é ü 漢字 🚀';
+    const reason = 'not run:\n  "line two" ]]> <b>\ttab é';
+    const diagnostics = 'log line ]]> with\r\nCRLF and emoji 🚀\n  trailing spaces  ';
+    const hint = 'Use "quotes" & <brackets>';
     const nasty = runWith([
-      check('submission.parses', 'failed', {
-        message: 'bad <tag> & "quotes" \u0000\u0007 ]]> and ]]> again',
-        diagnostics: 'log line ]]> with \u001b[31mcolour\u001b[0m and emoji 🚀',
-      }),
+      check('submission.parses', 'failed', { message, hint, diagnostics, location: { file: 'dir with "quote"/ü.yaml', line: 3 } }),
+      check('security.exec-chown-refused', 'skipped', { message: reason }),
     ]);
     const xml = renderJunit(nasty);
     await validate(xml);
-    const out = parse(xml)[0]!.testcase[0]!['system-out']!;
-    expect(out).toContain('bad <tag> & "quotes"  ]] > and ]] > again');
-    expect(out).toContain('[31mcolour[0m and emoji 🚀');
+    expect(xml).not.toContain('<![CDATA[');
+    const tc = '//testcase[@classname="productionizing.submission"][1]';
+    expect(await xpathString(xml, `${tc}/failure/@message`)).toBe(message.split('\n')[0]);
+    expect(await xpathString(xml, `${tc}/failure`)).toBe(
+      `${message}\nHint: ${hint}\nAt: dir with "quote"/ü.yaml:3\nPoints: 0/1 (submission.parses)\n\nDiagnostics:\n${diagnostics}`,
+    );
+    expect(await xpathString(xml, `${tc}/@file`)).toBe('dir with "quote"/ü.yaml');
+    expect(await xpathString(xml, '//testcase/skipped/@message')).toBe(reason);
+    expect(await xpathString(xml, '//testsuite[@name="productionizing.submission"]/testcase[1]/system-out')).toContain(diagnostics);
+  });
+
+  it('drops only the characters XML 1.0 cannot carry', async () => {
+    const xml = renderJunit(runWith([check('submission.parses', 'failed', { message: 'nul\u0000 bell\u0007 \u001b[31mred\u001b[0m \uFFFE end' })]));
+    await validate(xml);
+    expect(await xpathString(xml, '//failure/@message')).toBe('nul bell [31mred[0m  end');
   });
 
   it('is deterministic', () => {

@@ -1,37 +1,101 @@
-// junit.xml: one testsuite per group, one testcase per check, points as suite properties
-// (junit-10.xsd allows no properties inside a testcase).
-import * as junitModule from 'junit-report-builder';
-import type { Builder } from 'junit-report-builder';
+// junit.xml as GitHub's JUnit readers show it: one testsuite per group, one testcase per check.
+// - Points go into testsuite properties (`points:<check-id>` = `3/5`, and the group's `score`):
+//   junit-10.xsd allows no properties inside a testcase nor on <testsuites>; the run's score is in
+//   the <testsuites> name.
+// - dorny/test-reporter and action-junit-report read only a failure's `message` and body text, so
+//   the message, hint, location and diagnostics form the body of <failure>/<error>; a skip carries
+//   its reason in `message`. <system-out> keeps the same details for other readers.
+// - `file`/`line` on a testcase point at the learner's YAML (the de-facto extension read by
+//   pytest, GitLab and action-junit-report); removing those two attributes leaves the file valid
+//   against junit-10.xsd, which has no `skipped` on <testsuites>: the total is in its name.
+// The serializer is written here because every string must round-trip exactly through a parser:
+// newlines, tabs and CRs in attributes are character references, `>` is always escaped (so `]]>`
+// cannot appear), and only characters XML 1.0 cannot carry at all are dropped.
 import type { CheckResult, RunResult } from '../model.js';
-import { formatLocation, groupChecks } from './groups.js';
+import { annotationPath } from './github.js';
+import { countByStatus, formatLocation, groupChecks } from './groups.js';
 
-// The package is CommonJS (`module.exports = builder`) while its types declare an ES default
-// export, so the compiler expects one `default` more than Node provides; accept either shape.
-const loaded = junitModule.default as unknown as Builder | { default: Builder };
-const junitBuilder: Builder = 'newBuilder' in loaded ? loaded : loaded.default;
+export interface JunitOptions {
+  /**
+   * The repository checkout ($GITHUB_WORKSPACE): `file` attributes are then relative to it.
+   * Without it they are relative to the submission directory.
+   */
+  workspace?: string;
+}
 
-export function renderJunit(run: RunResult): string {
-  const builder = junitBuilder.newBuilder();
-  builder.name(`lab-grader ${run.lab}`);
+export function renderJunit(run: RunResult, opts: JunitOptions = {}): string {
+  const counts = countByStatus(run);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(
+    `<testsuites${attrs({
+      name: rootName(run, counts.skipped),
+      tests: run.checks.length,
+      failures: counts.failed,
+      errors: counts.error,
+      time: seconds(run.durationMs),
+    })}>`,
+  );
   for (const group of groupChecks(run.checks)) {
-    const suite = builder
-      .testSuite()
-      .name(`${run.lab}.${group.group}`)
-      .timestamp(run.startedAt)
-      .time(seconds(group.durationMs));
-    suite.property('score', `${group.points}/${group.maxPoints}`);
-    for (const c of group.checks) suite.property(`points:${c.id}`, `${c.points}/${c.maxPoints}`);
-    for (const c of group.checks) {
-      const tc = suite.testCase().className(`${run.lab}.${c.group}`).name(xmlText(c.title)).time(seconds(c.durationMs));
-      const headline = xmlText(firstLine(c.message));
-      if (c.status === 'failed') tc.failure(headline, 'failed');
-      else if (c.status === 'error') tc.error(headline, 'error');
-      else if (c.status === 'skipped') tc.skipped();
-      tc.standardOutput(xmlText(systemOut(c)));
-    }
+    const gc = countByStatus(group);
+    out.push(
+      `  <testsuite${attrs({
+        name: `${run.lab}.${group.group}`,
+        tests: group.checks.length,
+        failures: gc.failed,
+        errors: gc.error,
+        skipped: gc.skipped,
+        time: seconds(group.durationMs),
+        timestamp: run.startedAt,
+      })}>`,
+      '    <properties>',
+      `      <property${attrs({ name: 'score', value: `${group.points}/${group.maxPoints}` })}/>`,
+      ...group.checks.map((c) => `      <property${attrs({ name: `points:${c.id}`, value: `${c.points}/${c.maxPoints}` })}/>`),
+      '    </properties>',
+    );
+    for (const c of group.checks) out.push(...testcase(run, c, opts));
+    out.push('  </testsuite>');
   }
-  // The builder writes `skipped` on <testsuites>, which junit-10.xsd does not allow there.
-  return builder.build().replace(/^(<testsuites\b[^>]*?) skipped="\d+"/m, '$1');
+  out.push('</testsuites>', '');
+  return out.join('\n');
+}
+
+/** The `<testsuites>` name: the run's score, and the skip total the schema has no attribute for. */
+export function rootName(run: Pick<RunResult, 'lab' | 'score' | 'maxScore'>, skipped: number): string {
+  return `lab-grader ${run.lab}: ${run.score}/${run.maxScore} points${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
+
+/** Where a check points, as the `file` attribute shows it (see JunitOptions.workspace). */
+export function junitFile(run: Pick<RunResult, 'submission'>, file: string, opts: JunitOptions): string {
+  if (!opts.workspace) return file;
+  return annotationPath({ submissionDir: run.submission, workspace: opts.workspace }, file);
+}
+
+function testcase(run: RunResult, c: CheckResult, opts: JunitOptions): string[] {
+  const open = `    <testcase${attrs({
+    name: c.title,
+    classname: `${run.lab}.${c.group}`,
+    time: seconds(c.durationMs),
+    ...(c.location ? { file: junitFile(run, c.location.file, opts), line: c.location.line } : {}),
+  })}>`;
+  const lines = [open];
+  if (c.status === 'failed' || c.status === 'error') {
+    const tag = c.status === 'failed' ? 'failure' : 'error';
+    lines.push(`      <${tag}${attrs({ message: firstLine(c.message), type: c.status })}>${text(details(c))}</${tag}>`);
+  } else if (c.status === 'skipped') {
+    lines.push(`      <skipped${attrs({ message: c.message })}/>`);
+  }
+  lines.push(`      <system-out>${text(systemOut(c))}</system-out>`, '    </testcase>');
+  return lines;
+}
+
+/** The body of <failure>/<error>: everything a learner needs, for readers that skip <system-out>. */
+export function details(c: CheckResult): string {
+  const lines = [c.message];
+  if (c.hint) lines.push(`Hint: ${c.hint}`);
+  if (c.location) lines.push(`At: ${formatLocation(c.location)}`);
+  lines.push(`Points: ${c.points}/${c.maxPoints} (${c.id})`);
+  if (c.diagnostics) lines.push('', 'Diagnostics:', c.diagnostics);
+  return lines.join('\n');
 }
 
 function systemOut(c: CheckResult): string {
@@ -42,20 +106,31 @@ function systemOut(c: CheckResult): string {
   return lines.join('\n');
 }
 
-function seconds(ms: number): number {
-  return Math.round(Math.max(0, ms)) / 1000;
+function seconds(ms: number): string {
+  return String(Math.round(Math.max(0, ms)) / 1000);
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? '';
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? '';
 }
 
-/**
- * Text safe for XML 1.0: characters XML cannot carry are dropped, and `]]>` is broken up because
- * the builder's CDATA escaping handles only its first occurrence.
- */
-export function xmlText(text: string): string {
-  return text
-    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/]]>/g, ']] >');
+/** Drops what XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF). */
+export function xmlSafe(s: string): string {
+  return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
+}
+
+/** Character data that a parser returns unchanged (CR kept as a reference, `]]>` impossible). */
+export function text(s: string): string {
+  return xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+}
+
+/** An attribute value that survives attribute-value normalization (newlines, tabs, CRs). */
+export function attribute(s: string): string {
+  return text(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+}
+
+function attrs(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => ` ${k}="${attribute(String(v))}"`)
+    .join('');
 }

@@ -35,11 +35,13 @@ export async function writeReports(outDir: string, run: RunResult, opts: WriteOp
     summary: path.join(outDir, 'summary.md'),
   };
   const summary = renderSummary(run);
-  await writeFileAtomic(written.junit, renderJunit(run));
+  const onGithub = opts.github ?? env.GITHUB_ACTIONS === 'true';
+  const workspace = env.GITHUB_ACTIONS === 'true' && env.GITHUB_WORKSPACE ? env.GITHUB_WORKSPACE : undefined;
+  await writeFileAtomic(written.junit, renderJunit(run, workspace ? { workspace } : {}));
   await writeFileAtomic(written.resultJson, renderResultJson(run));
   await writeFileAtomic(written.summary, summary);
 
-  if (opts.github ?? env.GITHUB_ACTIONS === 'true') {
+  if (onGithub) {
     if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, `${summary}\n`);
     const print = opts.stdout ?? ((text: string) => process.stdout.write(text));
     const annotations = githubAnnotations(run, {
