@@ -30,7 +30,10 @@ async function main() {
   }
   const report = `${root}reports/tests/vitest.json`;
   rmSync(report, { force: true });
-  const vitest = await run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)]);
+  // `npm test` brings the cluster up when it is not there; bare `vitest run` fails fast instead.
+  const vitest = await run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+    LAB_GRADER_CLUSTER_UP: process.env.LAB_GRADER_CLUSTER_UP ?? '1',
+  });
   const skipped = clusterTestsNotRun(report);
   if (skipped.length) {
     console.error(`\nnpm test: ${skipped.length} cluster test(s) did not run:\n  ${skipped.join('\n  ')}`);

@@ -6,10 +6,11 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Kube } from '../src/kube/client.js';
 import { waitForNamespaceGone } from '../src/kube/workloads.js';
 import type { RunResult } from '../src/model.js';
+import { makeNamespaceName } from '../src/submission/policy.js';
 import { waitFor } from '../src/wait/wait-for.js';
 import { testKube } from './support/cluster.js';
 
@@ -46,6 +47,9 @@ async function snapshot(): Promise<ClusterSnapshot> {
 }
 
 interface Graded {
+  dir: string;
+  /** Grading namespaces of this submission that existed before the run (other runs' business). */
+  namespacesBefore: string[];
   code: number;
   stderr: string;
   out: string;
@@ -53,23 +57,50 @@ interface Graded {
   durationMs: number;
 }
 
-function startGrade(dir: string, args: string[] = []): { proc: ResultPromise; out: string; started: number } {
+/** The prefix of every grading namespace a run of `dir` may create (`lab-grader-<name>-`). */
+function namespacePrefix(dir: string): string {
+  return makeNamespaceName(dir, 'x').slice(0, -1);
+}
+
+async function namespacesOf(dir: string): Promise<string[]> {
+  const list = await kube.core.listNamespace({ labelSelector: MANAGED_BY });
+  return list.items.map((n) => n.metadata?.name ?? '').filter((n) => n.startsWith(namespacePrefix(dir)));
+}
+
+interface Started {
+  dir: string;
+  namespacesBefore: Promise<string[]>;
+  proc: ResultPromise;
+  out: string;
+  started: number;
+}
+
+function startGrade(dir: string, args: string[] = []): Started {
   const out = mkdtempSync(join(tmpdir(), 'sandbox-out-'));
-  const proc = execa('node', [join(ROOT, 'bin/lab-grader.js'), 'grade', dir, '--out', out, ...args], {
+  const namespacesBefore = namespacesOf(dir);
+  const proc = execa('node', [join(ROOT, 'bin/lab-grader.js'), 'grade', dir, '--out', out, '--context', inject('kubeContext'), ...args], {
     cwd: ROOT,
     reject: false,
     all: true,
     env: { CI: 'true' },
     timeout: 15 * 60_000,
   });
-  return { proc, out, started: Date.now() };
+  return { dir, namespacesBefore, proc, out, started: Date.now() };
 }
 
-async function finish(run: ReturnType<typeof startGrade>): Promise<Graded> {
+async function finish(run: Started): Promise<Graded> {
   const r = await run.proc;
   const resultPath = join(run.out, 'result.json');
   const result = existsSync(resultPath) ? (JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult) : undefined;
-  return { code: r.exitCode ?? -1, stderr: String(r.all ?? ''), out: run.out, result, durationMs: Date.now() - run.started };
+  return {
+    dir: run.dir,
+    namespacesBefore: await run.namespacesBefore,
+    code: r.exitCode ?? -1,
+    stderr: String(r.all ?? ''),
+    out: run.out,
+    result,
+    durationMs: Date.now() - run.started,
+  };
 }
 
 const grade = (dir: string, args: string[] = []) => finish(startGrade(dir, args));
@@ -85,19 +116,25 @@ function expectReportsOnDisk(g: Graded): void {
   expect(g.result?.checks.length).toBeGreaterThan(0);
 }
 
+/**
+ * The run's namespace is gone (a run that ends with exit 2 never creates one: none of this
+ * submission's may appear), and nothing changed outside the grading namespaces.
+ */
 async function expectNothingLeaked(g: Graded): Promise<void> {
   const ns = g.result?.namespace;
+  if (g.code !== 2) expect(ns, 'result.json names the grading namespace').toMatch(new RegExp(`^${namespacePrefix(g.dir)}`));
   if (ns) await waitForNamespaceGone(kube, ns, { timeoutMs: 120_000 });
-  const left = await kube.core.listNamespace({ labelSelector: MANAGED_BY });
-  expect(left.items.filter((n) => n.metadata?.name === ns)).toEqual([]);
+  const left = (await namespacesOf(g.dir)).filter((n) => !g.namespacesBefore.includes(n));
+  expect(left, `grading namespaces of ${g.dir} left behind`).toEqual([]);
   expect(await snapshot()).toEqual(before);
 }
 
 beforeAll(async () => {
   kube = testKube();
   before = await snapshot();
-  // The CLI runs from dist/ (npm test builds it first; type errors are reported there).
-  await execa('npm', ['run', '--silent', 'build'], { cwd: ROOT, reject: false });
+  // The CLI runs from dist/: grading with a stale build would test old code.
+  const build = await execa('npm', ['run', '--silent', 'build'], { cwd: ROOT, reject: false, all: true });
+  if (build.exitCode !== 0) throw new Error(`npm run build failed (exit ${build.exitCode}): ${String(build.all ?? '').slice(-2000)}`);
 });
 
 describe('submissions that cannot be graded end with exit 2, a message naming the place, and reports', () => {
@@ -161,7 +198,11 @@ describe('submissions that cannot be graded end with exit 2, a message naming th
 describe('broken or greedy submissions are graded without harm and without hanging', () => {
   it('objects aimed at kube-system land in the grading namespace, and the report says so', async () => {
     const g = await grade(join(HOSTILE, 'kube-system-only'));
-    expect([1, 2]).toContain(g.code);
+    // Exit 1, not 2: the policy moves the objects (it rejects nothing), so the submission is
+    // graded, and with no Deployment running the app its live checks fail: the learner's work is
+    // wrong, which design.md's exit codes call 1. Exit 2 is for what cannot be graded at all.
+    expect(g.code, notPassed(g)).toBe(1);
+    expect(g.result?.checks.find((c) => c.id === 'submission.applies')?.status).toBe('passed');
     expectReportsOnDisk(g);
     expect(JSON.stringify(g.result?.notes ?? [])).toMatch(/kube-system/);
     await expectNothingLeaked(g);
