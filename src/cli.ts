@@ -83,7 +83,8 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     .option('--name <name>', 'cluster name', 'lab-grader')
     .addOption(new Option('--profile <profile>', 'cluster sizing').choices(['grading', 'default']))
     .option('--force', 'recreate or delete even when the cluster looks busy')
-    .action(async (action: ClusterAction, opts: { name: string; profile?: 'grading' | 'default'; force?: boolean }) => {
+    .option('--restore-host', "down: also undo what scripts/host/ensure-docker.sh changed on this host (daemon.json, runc wrapper; needs root)")
+    .action(async (action: ClusterAction, opts: { name: string; profile?: 'grading' | 'default'; force?: boolean; restoreHost?: boolean }) => {
       exitCode = await runCluster(action, opts, io);
     });
 
@@ -312,14 +313,16 @@ function parsesPassed(submission: Submission, lab: LabDefinition): CheckResult {
 
 async function runCluster(
   action: ClusterAction,
-  opts: { name: string; profile?: 'grading' | 'default'; force?: boolean },
+  opts: { name: string; profile?: 'grading' | 'default'; force?: boolean; restoreHost?: boolean },
   io: CliIo,
 ): Promise<number> {
+  if (opts.restoreHost && action !== 'down') throw new UsageError('--restore-host goes with `cluster down`');
   try {
     return await clusterCommand(action, {
       name: opts.name,
       ...(opts.profile ? { profile: opts.profile } : {}),
       ...(opts.force ? { force: true } : {}),
+      ...(opts.restoreHost ? { restoreHost: true } : {}),
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;

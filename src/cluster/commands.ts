@@ -4,6 +4,8 @@ export interface ClusterCommandOptions {
   name?: string;
   profile?: 'grading' | 'default';
   force?: boolean;
+  /** down: also run `scripts/host/ensure-docker.sh --restore-host`. */
+  restoreHost?: boolean;
   offline?: 'auto' | 'always' | 'never';
 }
 export async function clusterCommand(action: ClusterAction, opts: ClusterCommandOptions): Promise<number> {

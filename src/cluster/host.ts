@@ -22,7 +22,7 @@ export async function dockerAvailable(): Promise<void> {
   if (info.exitCode !== 0 || !info.stdout.trim()) {
     throw new EnvironmentError(
       `the Docker daemon is not reachable: ${firstLine(info.stderr) || 'no answer'}`,
-      'start it (`sudo systemctl start docker`, or `bash scripts/host/ensure-docker.sh` as root)',
+      'start it (`sudo systemctl start docker`; `sudo bash scripts/host/ensure-docker.sh` says what else is missing)',
     );
   }
 }

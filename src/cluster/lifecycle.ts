@@ -55,6 +55,7 @@ export async function runClusterCommand(action: ClusterAction, opts: ClusterComm
         return ExitCode.Passed;
       case 'down':
         await clusterDown({ name, force: opts.force ?? false, progress });
+        if (opts.restoreHost) await restoreHost(progress);
         return ExitCode.Passed;
       case 'status':
         return await clusterStatus(name, progress);
@@ -249,6 +250,22 @@ export async function clusterDown(opts: DownOptions): Promise<void> {
   }
   if (existsSync(markerPath(name))) rmSync(markerPath(name));
   progress.done();
+}
+
+/** Undoes what scripts/host/ensure-docker.sh changed on this host; it says what it did. */
+async function restoreHost(progress: Progress): Promise<void> {
+  progress.step('restoring the host (scripts/host/ensure-docker.sh --restore-host)');
+  const r = await execa('bash', [join(PROJECT_ROOT, 'scripts/host/ensure-docker.sh'), '--restore-host'], {
+    reject: false,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 5 * 60_000,
+  });
+  if (r.exitCode !== 0) {
+    throw new EnvironmentError(
+      `restoring the host failed (exit ${r.exitCode})`,
+      'run `sudo bash scripts/host/ensure-docker.sh --restore-host` to see why',
+    );
+  }
 }
 
 async function clusterStatus(name: string, progress: Progress): Promise<number> {
