@@ -42,6 +42,7 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/submissions/', import.meta.u
 const fixture = (name: string): string => path.join(FIXTURES, name);
 
 const dirs: string[] = [];
+const BAD_INPUT_OUT = path.join(tmpdir(), `lab-grader-cli-bad-input-${process.pid}`);
 beforeEach(() => {
   fakes.live = undefined;
   fakes.cluster = undefined;
@@ -95,8 +96,12 @@ describe('lab-grader grade --static-only', () => {
     const out = await outDir();
     const ran = await run(['grade', fixture('reference'), '--static-only', '--out', out]);
     expect(ran.code).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(['junit.xml', 'result.json', 'summary.md']);
+    expect((await readdir(out)).sort()).toEqual(['classroom.json', 'junit.xml', 'result.json', 'summary.md']);
     const r = await result(out);
+    const classroom = JSON.parse(await readFile(path.join(out, 'classroom.json'), 'utf8')) as { status: string; max_score: number; tests: Array<{ score: number }> };
+    const staticMax = r.checks.filter((c) => c.status !== 'skipped').reduce((s, c) => s + c.maxPoints, 0);
+    expect(classroom).toMatchObject({ status: 'pass', max_score: staticMax });
+    expect(classroom.tests.reduce((s, t) => s + t.score, 0)).toBe(r.score);
     expect(r).toMatchObject({ lab: 'productionizing', submission: fixture('reference'), score: 20, maxScore: 65, mode: 'static-only', exitCode: 0 });
     expect(r.checks.map((c) => c.id)).toEqual(productionizing.checks.map((c) => c.id));
     for (const c of r.checks) {
@@ -294,12 +299,26 @@ describe('usage errors exit 4 with one line', () => {
     [['grade', 'x', '--lab', 'networking'], /^lab-grader: option '--lab <id>' argument 'networking' is invalid\. Allowed choices are productionizing\./],
     [['grade', 'x', '--budget', 'soon'], /invalid duration "soon"/],
     [['cluster', 'explode'], /^lab-grader: command-argument value 'explode' is invalid for argument 'action'/],
-    [['grade', '/nonexistent/submission'], /^lab-grader: submission directory not found: \/nonexistent\/submission$/],
+    [['grade', '/nonexistent/submission', '--out', BAD_INPUT_OUT], /^lab-grader: submission directory not found: \/nonexistent\/submission$/],
   ])('%j', async (argv, message) => {
     const ran = await run(argv);
     expect(ran.code).toBe(4);
     expect(ran.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(ran.stderr.trimEnd()).toMatch(message);
+  });
+
+  it('a missing submission directory still leaves reports: every check an error, classroom status "error" with zero points', async () => {
+    await rm(BAD_INPUT_OUT, { recursive: true, force: true });
+    expect((await run(['grade', '/nonexistent/submission', '--out', BAD_INPUT_OUT])).code).toBe(4);
+    const result = JSON.parse(await readFile(path.join(BAD_INPUT_OUT, 'result.json'), 'utf8')) as RunResult;
+    expect(result).toMatchObject({ score: 0, exitCode: 4 });
+    expect(result.checks.every((c) => c.status === 'error' && c.message.includes('submission directory not found'))).toBe(true);
+    const classroom = JSON.parse(await readFile(path.join(BAD_INPUT_OUT, 'classroom.json'), 'utf8')) as { status: string; tests: Array<{ score: number; message: string }> };
+    expect(classroom.status).toBe('error');
+    expect(classroom.tests.reduce((s, t) => s + t.score, 0)).toBe(0);
+    expect(classroom.tests[0]!.message).toContain('submission directory not found: /nonexistent/submission');
+    expect(await readFile(path.join(BAD_INPUT_OUT, 'junit.xml'), 'utf8')).toContain('<error message="not run: submission directory not found');
+    await rm(BAD_INPUT_OUT, { recursive: true, force: true });
   });
 
   it('without a command, prints help and exits 4', async () => {

@@ -141,11 +141,15 @@ function parseDurationOption(value: string): number {
 
 async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<number> {
   const lab = getLab(opts.lab);
+  const outDir = opts.out ?? path.join('reports', path.basename(path.resolve(dir)) || 'submission');
   const info = await stat(dir).catch(() => undefined);
-  if (!info) throw new UsageError(`submission directory not found: ${dir}`);
-  if (!info.isDirectory()) throw new UsageError(`submission path is not a directory: ${dir}`);
-
-  const outDir = opts.out ?? path.join('reports', path.basename(path.resolve(dir)));
+  const badPath = !info ? `submission directory not found: ${dir}` : !info.isDirectory() ? `submission path is not a directory: ${dir}` : undefined;
+  if (badPath) {
+    // Bad input still leaves reports (every check an error, zero points) for whoever collects them.
+    const session = new ReportSession({ lab, submission: dir, outDir, checkpoint: false, env: io.env, stdout: () => undefined, github: false });
+    await session.finalize({ reason: badPath, unrun: 'error', exitCode: ExitCode.Usage }).catch(() => undefined);
+    throw new UsageError(badPath);
+  }
   const progress = new Progress(io);
   const session = new ReportSession({
     lab,
@@ -376,7 +380,7 @@ function printScores(outcome: FinalizeOutcome, io: CliIo): void {
   const lines = [`${run.lab}: ${run.score}/${run.maxScore} points (exit ${outcome.exitCode})`];
   for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${verdictLabel(g)}`);
   for (const n of run.notes ?? []) lines.push(`note: ${n}`);
-  lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}`);
+  lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}, ${reports.classroom}`);
   io.stdout(`${lines.join('\n')}\n`);
 }
 

@@ -1,7 +1,18 @@
 // Reporters: pure functions of a RunResult (they never talk to a cluster), plus the session that
 // writes them.
-export { renderJunit } from './junit.js';
+export { renderJunit, type JunitOptions } from './junit.js';
 export { renderResultJson } from './result-json.js';
+export {
+  classroomResult,
+  classroomError,
+  classroomScores,
+  encodeClassroomResult,
+  renderClassroomJson,
+  type ClassroomResult,
+  type ClassroomTest,
+  type ClassroomStatus,
+  type ClassroomOptions,
+} from './classroom.js';
 export { renderSummary } from './summary-md.js';
 export { githubAnnotations, escapeData, escapeProperty } from './github.js';
 export { writeReports, writeFileAtomic, type WriteOptions, type WrittenReports } from './write.js';

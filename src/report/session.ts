@@ -127,7 +127,7 @@ export class ReportSession {
     run.exitCode = exitCode;
     if (options.interrupted) run.interrupted = true;
     // Freeze first so late results (a live check finishing after an interrupt) are ignored.
-    this.finalized = { run, exitCode, reports: { dir: this.opts.outDir, junit: '', resultJson: '', summary: '' } };
+    this.finalized = { run, exitCode, reports: { dir: this.opts.outDir, junit: '', resultJson: '', summary: '', classroom: '' } };
     await this.pendingWrite;
     const reports = await writeReports(this.opts.outDir, run, this.writeOptions(true));
     this.finalized = { run, exitCode, reports };

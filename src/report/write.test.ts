@@ -37,16 +37,18 @@ const run: RunResult = {
 };
 
 describe('writeReports', () => {
-  it('creates the folder and writes the three reports, leaving no temporary files', async () => {
+  it('creates the folder and writes the four reports, leaving no temporary files', async () => {
     const out = path.join(await tempDir(), 'reports', 'alice');
     const written = await writeReports(out, run, { env: {} });
-    expect((await readdir(out)).sort()).toEqual(['junit.xml', 'result.json', 'summary.md']);
+    expect((await readdir(out)).sort()).toEqual(['classroom.json', 'junit.xml', 'result.json', 'summary.md']);
     expect(written).toEqual({
       dir: out,
       junit: path.join(out, 'junit.xml'),
       resultJson: path.join(out, 'result.json'),
       summary: path.join(out, 'summary.md'),
+      classroom: path.join(out, 'classroom.json'),
     });
+    expect(JSON.parse(await readFile(written.classroom, 'utf8'))).toMatchObject({ version: 1, status: 'fail', max_score: 2 });
     expect(JSON.parse(await readFile(written.resultJson, 'utf8'))).toMatchObject({ score: 0, maxScore: 2 });
     expect(await readFile(written.junit, 'utf8')).toMatch(/^<\?xml/);
   });

@@ -1,9 +1,10 @@
-// Writes junit.xml, result.json and summary.md; each file is replaced atomically, so a reader
+// Writes junit.xml, result.json, summary.md and classroom.json; each file is replaced atomically, so a reader
 // (or a crash) never sees half a report.
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResult } from '../model.js';
+import { classroomResult, renderClassroomJson } from './classroom.js';
 import { githubAnnotations } from './github.js';
 import { renderJunit } from './junit.js';
 import { renderResultJson } from './result-json.js';
@@ -23,6 +24,7 @@ export interface WrittenReports {
   junit: string;
   resultJson: string;
   summary: string;
+  classroom: string;
 }
 
 export async function writeReports(outDir: string, run: RunResult, opts: WriteOptions = {}): Promise<WrittenReports> {
@@ -33,6 +35,7 @@ export async function writeReports(outDir: string, run: RunResult, opts: WriteOp
     junit: path.join(outDir, 'junit.xml'),
     resultJson: path.join(outDir, 'result.json'),
     summary: path.join(outDir, 'summary.md'),
+    classroom: path.join(outDir, 'classroom.json'),
   };
   const summary = renderSummary(run);
   const onGithub = opts.github ?? env.GITHUB_ACTIONS === 'true';
@@ -40,6 +43,7 @@ export async function writeReports(outDir: string, run: RunResult, opts: WriteOp
   await writeFileAtomic(written.junit, renderJunit(run, workspace ? { workspace } : {}));
   await writeFileAtomic(written.resultJson, renderResultJson(run));
   await writeFileAtomic(written.summary, summary);
+  await writeFileAtomic(written.classroom, renderClassroomJson(classroomResult(run, workspace ? { workspace } : {})));
 
   if (onGithub) {
     if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, `${summary}\n`);
