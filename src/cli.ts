@@ -89,6 +89,44 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     });
 
   program
+    .command('batch')
+    .description('grade a class: every subfolder of <dir> (or every path in a CSV/list file) is a submission; one cluster, N at a time')
+    .argument('<dir|list>', 'a folder of submission folders, or a file listing them (one path per line, or the first column of a CSV)')
+    .addOption(new Option('--lab <id>', 'which lab the submissions are for').choices(LAB_IDS).default('productionizing'))
+    .addOption(new Option('--concurrency <n>', 'gradings at once (default 2, measured on a 2-core machine)').argParser(parsePositiveInt))
+    .option('--out <dir>', 'where to write <submission>/… and the batch files', path.join('reports', 'batch'))
+    .option('--context <context>', 'kubeconfig context of the cluster to grade on (default: the kind cluster, brought up if needed)')
+    .option('--resume', 'keep the complete results already in --out and grade only the rest')
+    .addOption(
+      new Option('--budget <duration>', 'time allowed for each submission\'s live grading')
+        .argParser(parseDurationOption)
+        .default(DEFAULT_BUDGET_MS, '15m'),
+    )
+    .action(async (source: string, opts: { lab: string; concurrency?: number; out: string; context?: string; resume?: boolean; budget: number }) => {
+      const { runBatch } = await import('./batch/run.js');
+      exitCode = await runBatch({
+        source,
+        lab: getLab(opts.lab),
+        out: opts.out,
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        ...(opts.context !== undefined ? { context: opts.context } : {}),
+        resume: opts.resume ?? false,
+        budgetMs: opts.budget,
+        io,
+      });
+    });
+
+  program
+    .command('merge')
+    .description('join batch outputs graded in shards into one: results.csv, junit.xml, summary.md, report.html')
+    .argument('<out-dirs...>', 'the --out folders of the shards\' batches')
+    .option('--out <dir>', 'where to write the merged batch', path.join('reports', 'merged'))
+    .action(async (dirs: string[], opts: { out: string }) => {
+      const { runMerge } = await import('./batch/merge.js');
+      exitCode = await runMerge({ dirs, out: opts.out, io });
+    });
+
+  program
     .command('selfcheck')
     .description("run the lab's walkthrough with its own specs: is this cluster fit for grading?")
     .option('--out <dir>', 'where to write the reports (default reports/selfcheck)')
@@ -129,6 +167,12 @@ export function parseDuration(text: string): number {
     throw new UsageError(`invalid duration ${JSON.stringify(text)}: use a number with a unit, e.g. 15m, 90s or 1h30m`);
   }
   return Math.round(total);
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of 1 or more, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function parseDurationOption(value: string): number {

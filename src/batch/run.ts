@@ -1,0 +1,386 @@
+// `lab-grader batch`: grades every submission of a class on one cluster, N at a time.
+//
+// Each submission is graded by `lab-grader grade` in a child process of its own (own process
+// group), so it gets the very same pipeline, namespace, reports and exit code as a single
+// grading, and a submission that crashes or hangs its grader cannot take the batch down: a child
+// that outlives its time budget is stopped (SIGINT, then SIGKILL) and reported. The next
+// submission starts when a slot is free AND the cluster has CPU room for its app's Pods
+// (kube/capacity.ts), counting the Pods of gradings that started but have not created theirs yet.
+// Submissions with nothing to run (ungradable, no Deployment) start without waiting for room.
+//
+// After every finished submission the batch files are rewritten, so an interrupted or killed
+// batch leaves them on disk saying what was not graded. A child that ends with exit 3 makes the
+// batch check the cluster: if the API server no longer answers, the batch stops with exit 3.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appFootprint } from '../grade/app.js';
+import { clusterRoom, describeRoom, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
+import { apiMessage, loadKube, type Kube } from '../kube/client.js';
+import { CONTAINER_DEFAULTS, OWNER_PID_ANNOTATION } from '../kube/namespace.js';
+import { withRetry } from '../kube/retry.js';
+import { waitForPodMetrics } from '../cluster/readiness.js';
+import { milli } from '../kube/capacity.js';
+import type { LabDefinition } from '../lab/types.js';
+import { EnvironmentError } from '../model.js';
+import { batchExitCode, type BatchEntry, type BatchOutcome } from '../report/batch.js';
+import { isComplete, readResult, writeBatchFiles } from '../report/batch-files.js';
+import { formatDuration } from '../report/groups.js';
+import { loadSubmission } from '../submission/load.js';
+import { discoverSubmissions, type BatchInput } from './inputs.js';
+import { BatchProgress } from './progress.js';
+
+/**
+ * Default concurrency, measured on a 2-core machine (kind, 2 CPUs allocatable): see the README's
+ * throughput figures. One app's 5 Pods fit at a time there; a second slot overlaps one grading's
+ * app with another's start, teardown and static checks.
+ */
+export const DEFAULT_CONCURRENCY = 2;
+const REPLICAS = 5;
+/** Beyond its time budget, how long a grading may take to write its reports before it is stopped. */
+const OVERRUN_GRACE_MS = 3 * 60_000;
+const KILL_AFTER_MS = 45_000;
+const GATE_POLL_MS = 3_000;
+
+export interface BatchOptions {
+  source: string;
+  lab: LabDefinition;
+  out: string;
+  concurrency?: number;
+  context?: string;
+  resume: boolean;
+  budgetMs: number;
+  /** Passed to every grading. */
+  io: { stdout: (t: string) => void; stderr: (t: string) => void; env: NodeJS.ProcessEnv; isTTY: boolean };
+}
+
+interface Running {
+  input: BatchInput;
+  /** Set once the grading process is spawned. */
+  child: ChildProcess | undefined;
+  started: number;
+  pods: number;
+  perPodMilli: number;
+  done: Promise<BatchEntry>;
+}
+
+export async function runBatch(opts: BatchOptions): Promise<number> {
+  const { io } = opts;
+  const progress = new BatchProgress(io);
+  const { inputs, notes } = await discoverSubmissions(opts.source);
+  for (const n of notes) progress.line(`batch: warning: ${n}`);
+  await mkdir(opts.out, { recursive: true });
+
+  const entries = new Map<string, BatchEntry>();
+  let stopped: string | undefined;
+  const outcome = (): BatchOutcome => ({
+    lab: opts.lab,
+    entries: inputs.map(
+      (i) => entries.get(i.name) ?? { name: i.name, dir: i.dir, state: 'not-graded', exitCode: 3, durationMs: 0, reason: stopped ? `not graded: ${stopped}` : 'not graded yet (the batch is still running or was killed)' },
+    ),
+    ...(stopped ? { stopped } : {}),
+  });
+  let writing: Promise<unknown> = Promise.resolve();
+  const rewrite = (): Promise<unknown> => (writing = writing.then(() => writeBatchFiles(opts.out, outcome())).catch((err: unknown) => progress.line(`batch: could not write the batch files to ${opts.out}: ${String(err)}`)));
+
+  if (inputs.length === 0) {
+    progress.line(`batch: ${opts.source} holds no submission folders: nothing to grade`);
+    await rewrite();
+    printTotals(outcome(), opts, io);
+    return batchExitCode(outcome());
+  }
+
+  // Bad input and results kept from an earlier run, before anything touches the cluster.
+  const previous = opts.resume ? await previousDurations(opts.out) : new Map<string, number>();
+  const queue: BatchInput[] = [];
+  for (const input of inputs) {
+    if (input.warning) progress.line(`batch: warning: ${input.warning}`);
+    if (input.problem) {
+      progress.line(`batch: not graded: ${input.problem}`);
+      entries.set(input.name, { name: input.name, dir: input.dir, state: 'not-graded', exitCode: 2, durationMs: 0, reason: input.problem });
+      continue;
+    }
+    if (opts.resume) {
+      const run = await readResult(path.join(opts.out, input.name, 'result.json'));
+      if (run && isComplete(run)) {
+        entries.set(input.name, { name: input.name, dir: input.dir, state: 'graded', exitCode: run.exitCode ?? 3, durationMs: previous.get(input.name) ?? run.durationMs, run });
+        progress.line(`batch: ${input.name}: kept from an earlier run (--resume): ${run.score}/${run.maxScore}, exit ${run.exitCode}`);
+        continue;
+      }
+    }
+    queue.push(input);
+  }
+
+  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  let context = opts.context;
+  let kube: Kube | undefined;
+  if (queue.length > 0) {
+    try {
+      context ??= await ensureGradingCluster();
+      kube = loadKube(context);
+      progress.line(await preflight(kube, context, concurrency, opts.concurrency === undefined));
+    } catch (err) {
+      stopped = `the cluster is not usable: ${err instanceof Error ? err.message : String(err)}`;
+      progress.line(`batch: ${stopped}`);
+      if (err instanceof EnvironmentError && err.advice) progress.line(`  ${err.advice}`);
+      await rewrite();
+      printTotals(outcome(), opts, io);
+      return batchExitCode(outcome());
+    }
+  }
+
+  const running = new Map<string, Running>();
+  let signals = 0;
+  const wake = new Wakeup();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      stopped ??= `interrupted by ${signal}`;
+      progress.line(`batch: ${signal}: no new gradings; stopping the ${running.size} running (their reports are written), then the batch files`);
+    } else {
+      progress.line(`batch: ${signal} again: stopping the gradings without cleanup`);
+    }
+    for (const r of running.values()) signalGroup(r.child, 'SIGINT');
+    wake.now();
+  };
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+
+  const started = Date.now();
+  progress.start(inputs.length, entries.size, queue.length, concurrency);
+  try {
+    while (queue.length > 0 || running.size > 0) {
+      if (!stopped && queue.length > 0 && running.size < concurrency) {
+        const next = queue[0] as BatchInput;
+        const footprint = await footprintOf(next.dir);
+        const gate = running.size === 0 || footprint.pods === 0 ? { ok: true, why: '' } : await roomFor(kube as Kube, footprint, [...running.values()]).catch((err: unknown) => ({ ok: false, why: `could not read the room on the cluster: ${apiMessage(err)}` }));
+        if (gate.ok) {
+          queue.shift();
+          const r = startGrading(next, footprint, opts, context as string, progress);
+          running.set(next.name, r);
+          progress.update(running.size, queue.length);
+          void r.done.then(() => wake.now());
+          continue;
+        }
+        progress.waiting(`${next.name} waits for room on the cluster: ${gate.why}`);
+      }
+      if (stopped && queue.length > 0) {
+        for (const q of queue.splice(0)) entries.set(q.name, { name: q.name, dir: q.dir, state: 'not-graded', exitCode: 3, durationMs: 0, reason: stopped });
+      }
+      const finished = await Promise.race([...[...running.values()].map((r) => r.done), wake.wait(GATE_POLL_MS).then(() => undefined)]);
+      if (!finished) continue;
+      running.delete(finished.name);
+      entries.set(finished.name, finished);
+      progress.finished(finished, running.size, queue.length);
+      if (finished.exitCode === 3 && !stopped && kube) {
+        const lost = await clusterLost(kube);
+        if (lost) {
+          stopped = `the cluster was lost: ${lost}`;
+          progress.line(`batch: ${stopped}; stopping the running gradings and keeping every finished result`);
+          for (const r of running.values()) signalGroup(r.child, 'SIGINT');
+        }
+      }
+      await rewrite();
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    progress.end();
+  }
+  await rewrite();
+  await writing;
+  printTotals(outcome(), opts, io, Date.now() - started);
+  return batchExitCode(outcome());
+}
+
+function startGrading(input: BatchInput, footprint: { pods: number; perPodMilli: number }, opts: BatchOptions, context: string, progress: BatchProgress): Running {
+  const outDir = path.join(opts.out, input.name);
+  const bin = fileURLToPath(new URL('../../bin/lab-grader.js', import.meta.url));
+  const args = [bin, 'grade', input.dir, '--lab', opts.lab.id, '--out', outDir, '--context', context, '--budget', `${Math.round(opts.budgetMs / 1000)}s`];
+  const started = Date.now();
+  // Plain progress lines in the log; no GitHub annotations per submission (the batch writes its
+  // own step summary).
+  const env = { ...opts.io.env, CI: 'true', GITHUB_ACTIONS: '', NO_COLOR: '1' };
+  const running: Running = { input, child: undefined, started, pods: footprint.pods, perPodMilli: footprint.perPodMilli, done: Promise.resolve(undefined as unknown as BatchEntry) };
+  running.done = (async (): Promise<BatchEntry> => {
+    await mkdir(outDir, { recursive: true });
+    const log = createWriteStream(path.join(outDir, 'grade.log'));
+    const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.child = child;
+    let tail = '';
+    const keep = (chunk: Buffer): void => {
+      log.write(chunk);
+      tail = (tail + chunk.toString('utf8')).slice(-2000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    let overran = false;
+    const overrun = setTimeout(() => {
+      overran = true;
+      progress.line(`batch: ${input.name}: still running ${formatDuration(opts.budgetMs + OVERRUN_GRACE_MS)} after it started (budget ${formatDuration(opts.budgetMs)}): stopping it`);
+      signalGroup(child, 'SIGINT');
+      setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_AFTER_MS).unref();
+    }, opts.budgetMs + OVERRUN_GRACE_MS);
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', (err) => {
+        tail += `\n${err.message}`;
+        resolve(3);
+      });
+      child.on('close', (c, sig) => resolve(c ?? (sig ? 3 : 3)));
+    });
+    clearTimeout(overrun);
+    await new Promise<void>((resolve) => log.end(resolve));
+    const durationMs = Date.now() - started;
+    const run = await readResult(path.join(outDir, 'result.json'));
+    const entry: BatchEntry = { name: input.name, dir: input.dir, state: run ? 'graded' : 'not-graded', exitCode: code, durationMs };
+    if (run) entry.run = run;
+    if (overran) entry.reason = `stopped after overrunning its time budget of ${formatDuration(opts.budgetMs)}`;
+    else if (!run) entry.reason = `the grader exited with code ${code} without writing result.json: ${lastLine(tail)} (see ${path.join(outDir, 'grade.log')})`;
+    if (code === 4) {
+      entry.state = 'not-graded';
+      entry.reason = `grade rejected its arguments: ${lastLine(tail)}`;
+      delete entry.run;
+    }
+    return entry;
+  })();
+  progress.line(`batch: started ${input.name}`);
+  return running;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? 'no output';
+}
+
+function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Pods the submission's app asks for (0 when it has none to run: it needs no room). */
+async function footprintOf(dir: string): Promise<{ pods: number; perPodMilli: number }> {
+  try {
+    const sub = await loadSubmission(dir);
+    const f = appFootprint(
+      sub.objects.map((o) => o.body),
+      REPLICAS,
+      milli(CONTAINER_DEFAULTS.defaultRequest.cpu),
+    );
+    return f ? { pods: f.pods, perPodMilli: f.perPodMilli } : { pods: 0, perPodMilli: 0 };
+  } catch {
+    return { pods: 0, perPodMilli: 0 };
+  }
+}
+
+/**
+ * Whether the next submission's Pods fit now, after reserving room for the gradings that started
+ * but whose Pods are not all there yet (their namespaces carry the child's pid).
+ */
+async function roomFor(kube: Kube, next: { pods: number; perPodMilli: number }, running: Running[]): Promise<{ ok: boolean; why: string }> {
+  const [room, namespaces] = await Promise.all([clusterRoom(kube), kube.core.listNamespace()]);
+  let reservedMilli = 0;
+  for (const r of running) {
+    const ns = namespaces.items.find((n) => n.metadata?.annotations?.[OWNER_PID_ANNOTATION] === String(r.child?.pid));
+    let present = 0;
+    if (ns?.metadata?.name) present = (await kube.core.listNamespacedPod({ namespace: ns.metadata.name })).items.length;
+    reservedMilli += Math.max(0, r.pods - present) * r.perPodMilli;
+  }
+  const reservedPods = next.perPodMilli > 0 ? Math.ceil(reservedMilli / next.perPodMilli) : 0;
+  const fit = podsThatFit(room, next.perPodMilli, 'now') - reservedPods;
+  return {
+    ok: fit >= next.pods,
+    why: `room for ${Math.max(0, fit)} of its ${next.pods} Pods (${next.perPodMilli}m CPU each) besides ${reservedPods} reserved for gradings starting up; ${describeRoom(room)}`,
+  };
+}
+
+/** The cluster no longer answers: why, or undefined when it does. */
+async function clusterLost(kube: Kube): Promise<string | undefined> {
+  try {
+    await withRetry('reach the API server', () => kube.core.listNamespace({ limit: 1 }), { retries: 5, maxTimeoutMs: 8_000 });
+    return undefined;
+  } catch (err) {
+    return apiMessage(err);
+  }
+}
+
+/** One line saying what this cluster offers the batch and what is missing. */
+async function preflight(kube: Kube, context: string, concurrency: number, defaulted: boolean): Promise<string> {
+  await withRetry('reach the API server', () => kube.core.listNamespace({ limit: 1 }), { retries: 3 });
+  const missing: string[] = [];
+  const metrics = await waitForPodMetrics(kube, { timeoutMs: 20_000 }).then(
+    () => 'metrics API ok',
+    (err: unknown) => {
+      missing.push(`metrics API (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+      return 'metrics API missing';
+    },
+  );
+  const room: ClusterRoom = await clusterRoom(kube);
+  const perPod = milli(CONTAINER_DEFAULTS.defaultRequest.cpu);
+  const apps = Math.floor(podsThatFit(room, perPod, 'idle') / REPLICAS);
+  if (apps < 1) missing.push(`room for one submission's ${REPLICAS} Pods at ${perPod}m CPU (${describeRoom(room)})`);
+  else if (apps < concurrency) missing.push(`room for ${concurrency} apps at once (fits ${apps}: the others wait for room)`);
+  const why = defaulted ? ' (default, measured on a 2-core machine; --concurrency to change)' : '';
+  const line = `batch: preflight ${context}: ${room.nodes.length} schedulable node${room.nodes.length === 1 ? '' : 's'}, ${metrics}, room for ${apps} submission app${apps === 1 ? '' : 's'} at once (${describeRoom(room)}); concurrency ${concurrency}${why}${missing.length ? `; missing: ${missing.join('; ')}` : ''}`;
+  if (missing.some((m) => m.startsWith('metrics API') || m.startsWith('room for one'))) {
+    throw new EnvironmentError(line, 'the gradings would all fail on this cluster; `lab-grader cluster up` installs metrics-server on the kind cluster');
+  }
+  return line;
+}
+
+async function previousDurations(out: string): Promise<Map<string, number>> {
+  try {
+    const json = JSON.parse(await readFile(path.join(out, 'batch.json'), 'utf8')) as { entries?: Array<{ name: string; durationMs: number; state: string }> };
+    return new Map((json.entries ?? []).filter((e) => e.state === 'graded').map((e) => [e.name, e.durationMs]));
+  } catch {
+    return new Map();
+  }
+}
+
+async function ensureGradingCluster(): Promise<string> {
+  const { clusterUp } = await import('../cluster/lifecycle.js');
+  const { DEFAULT_CLUSTER_NAME } = await import('../cluster/settings.js');
+  const { createProgress } = await import('../util/progress.js');
+  const { context } = await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: createProgress('cluster: ') });
+  return context;
+}
+
+function printTotals(outcome: BatchOutcome, opts: BatchOptions, io: BatchOptions['io'], wallMs?: number): void {
+  const graded = outcome.entries.filter((e) => e.run).length;
+  const lines = [
+    `batch ${opts.lab.id}: ${outcome.entries.length} submissions, ${graded} graded, ${outcome.entries.length - graded} not graded${wallMs !== undefined ? ` in ${formatDuration(wallMs)}` : ''} (exit ${batchExitCode(outcome)})`,
+  ];
+  if (outcome.stopped) lines.push(`stopped: ${outcome.stopped}`);
+  lines.push(`Batch files: ${['results.csv', 'junit.xml', 'summary.md', 'report.html'].map((f) => path.join(opts.out, f)).join(', ')}`);
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+/** Lets the scheduler sleep until something happens (a grading ends, a signal) or a poll is due. */
+class Wakeup {
+  private resolvers: Array<() => void> = [];
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.resolvers.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+  now(): void {
+    const r = this.resolvers;
+    this.resolvers = [];
+    for (const f of r) f();
+  }
+}
