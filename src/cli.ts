@@ -4,8 +4,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { clusterCommand, type ClusterAction } from './cluster/commands.js';
-import { gradeLive } from './grade/live.js';
+// The cluster client and everything that talks to a cluster are imported only where used, so
+// `--help` and `--static-only` load a YAML parser and pure functions (see runGrade, runCluster).
+import type { ClusterAction } from './cluster/commands.js';
 import { getLab, LAB_IDS } from './lab/index.js';
 import { labSupplements } from './lab/productionizing.js';
 import type { LabDefinition } from './lab/types.js';
@@ -297,6 +298,7 @@ async function gradeInto(
 
   const budget = setTimeout(() => stop(`the time budget of ${formatMs(opts.budget)} ran out`), opts.budget + STOP_GRACE_MS);
   budget.unref();
+  const { gradeLive } = await import('./grade/live.js');
   try {
     const live = gradeLive({
       submissionDir: dir,
@@ -366,6 +368,7 @@ async function runCluster(
 ): Promise<number> {
   if (opts.restoreHost && action !== 'down') throw new UsageError('--restore-host goes with `cluster down`');
   try {
+    const { clusterCommand } = await import('./cluster/commands.js');
     return await clusterCommand(action, {
       name: opts.name,
       ...(opts.profile ? { profile: opts.profile } : {}),
