@@ -18,6 +18,17 @@ describe('kind cluster config', () => {
     expect(new Set(mappings.map((m) => m.listenAddress))).toEqual(new Set(['127.0.0.1']));
   });
 
+  it('gives a cluster of another name a free API port and no NodePorts, so it can run beside the default one', () => {
+    const cfg = parse(kindClusterConfig('lab-grader-bench', 'default')) as {
+      networking: { apiServerAddress: string; apiServerPort?: number };
+      nodes: Array<{ extraPortMappings: unknown[] }>;
+    };
+    expect(cfg.networking.apiServerAddress).toBe('127.0.0.1');
+    expect(cfg.networking.apiServerPort).toBeUndefined();
+    expect(cfg.nodes[0]!.extraPortMappings).toEqual([]);
+    expect((parse(kindClusterConfig('lab-grader', 'grading')) as { networking: { apiServerPort: number } }).networking.apiServerPort).toBe(6550);
+  });
+
   it('adds the grading profile patches and leaves the default profile stock', () => {
     expect(kindClusterConfig('x', 'grading')).toContain('horizontal-pod-autoscaler-sync-period');
     expect(kindClusterConfig('x', 'default')).not.toContain('kubeadmConfigPatches');

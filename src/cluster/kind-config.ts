@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { API_SERVER_PORT, nodePorts, type Profile } from './settings.js';
+import { publishedPorts, type Profile } from './settings.js';
 import { PROJECT_ROOT } from './versions.js';
 
 export interface ProfileSettings {
@@ -41,8 +41,11 @@ export function kindClusterConfig(name: string, profile: Profile, root = PROJECT
     nodes?: Array<Record<string, unknown>>;
   };
   base.name = name;
-  base.networking = { ...(base.networking ?? {}), apiServerAddress: '127.0.0.1', apiServerPort: API_SERVER_PORT };
-  const mappings = nodePorts().map((p) => ({ containerPort: p, hostPort: p, listenAddress: '127.0.0.1', protocol: 'TCP' }));
+  const ports = publishedPorts(name);
+  const { apiServerPort: _committed, ...networking } = base.networking ?? {};
+  void _committed;
+  base.networking = { ...networking, apiServerAddress: '127.0.0.1', ...(ports.apiServerPort ? { apiServerPort: ports.apiServerPort } : {}) };
+  const mappings = ports.nodePorts.map((p) => ({ containerPort: p, hostPort: p, listenAddress: '127.0.0.1', protocol: 'TCP' }));
   const settings = readProfile(profile, root);
   const mounts = settings.staticPodPatches
     ? [{ hostPath: join(root, settings.staticPodPatches), containerPath: STATIC_POD_PATCHES_IN_NODE, readOnly: true }]

@@ -16,7 +16,7 @@ import { cacheRoot, docker, dockerAvailable, findKind, requireDiskSpace, require
 import { kindClusterConfig } from './kind-config.js';
 import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, type OfflineArtefacts } from './offline.js';
 import { applyProfileToCluster, installMetricsServer, verifyClusterReady, type ReadinessReport } from './readiness.js';
-import { API_SERVER_PORT, DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, nodePorts, type Profile } from './settings.js';
+import { DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, publishedPorts, type Profile } from './settings.js';
 import { PROJECT_ROOT, versions } from './versions.js';
 
 export interface ClusterMarker {
@@ -133,7 +133,8 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
     await clusterDown({ name, force: false, progress, keepNetwork: true });
   }
 
-  await requirePortsFree([API_SERVER_PORT, ...nodePorts()]);
+  const ports = publishedPorts(name);
+  await requirePortsFree([...(ports.apiServerPort ? [ports.apiServerPort] : []), ...ports.nodePorts]);
   const dockerRoot = (await docker(['info', '--format', '{{.DockerRootDir}}'])).trim();
   await requireDiskSpace(dockerRoot || '/var/lib/docker', MIN_FREE_DISK_BYTES);
 
@@ -238,7 +239,12 @@ export async function clusterDown(opts: DownOptions): Promise<void> {
   } else {
     progress.step(`no kind cluster "${name}"`);
   }
-  if (!opts.keepNetwork) {
+  // The registry and the network are shared by every cluster on this host (a comparison cluster
+  // may run beside the default one): they go only with the last cluster.
+  const others = kind ? (await kindClusters(kind)).filter((c) => c !== name) : [];
+  if (others.length > 0 && !opts.keepNetwork) {
+    progress.step(`keeping the local registry and the docker network "kind": still used by cluster ${others.join(', ')}`);
+  } else if (!opts.keepNetwork) {
     await removeRegistry(progress);
     if (marker?.kindNetworkCreated && (await networkExists('kind'))) {
       const attached = await docker(['network', 'inspect', 'kind', '--format', '{{len .Containers}}']);

@@ -15,6 +15,16 @@ export function kindContext(clusterName: string): string {
   return `kind-${clusterName}`;
 }
 
+/**
+ * Host ports a cluster publishes on 127.0.0.1. Only the default cluster has the fixed API port
+ * and the lab's NodePorts; a cluster of another name (a comparison cluster beside it, e.g. for
+ * the benchmark) gets a free API port chosen by kind and no NodePorts, so both can run at once.
+ * Grading reaches Services through the API server and needs no NodePort.
+ */
+export function publishedPorts(clusterName: string): { apiServerPort?: number; nodePorts: number[] } {
+  return clusterName === DEFAULT_CLUSTER_NAME ? { apiServerPort: API_SERVER_PORT, nodePorts: nodePorts() } : { nodePorts: [] };
+}
+
 export function nodePorts(): number[] {
   const ports: number[] = [];
   for (let p = NODE_PORT_FIRST; p <= NODE_PORT_LAST; p++) ports.push(p);
