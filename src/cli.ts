@@ -309,6 +309,7 @@ async function gradeInto(
       signal,
       onCheck: (r) => session.record(r),
       onProgress: (line) => progress.line(line),
+      onFloors: (floors) => session.setInfo({ floors }),
     });
     const finished = await Promise.race([live.then((results) => ({ results })), stoppedAfterGrace(signal)]);
     if (!finished) return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });

@@ -42,6 +42,16 @@ export interface RunResult {
   namespace?: string;
   notes?: string[];
   interrupted?: boolean;
+  /** The least time each live group can take with these specs on this cluster (see scenarios/floor.ts). */
+  floors?: { timings: string; groups: GroupFloor[] };
+}
+
+/** A live group's floor: the least time Kubernetes needs for what the group observes. */
+export interface GroupFloor {
+  group: string;
+  floorMs: number;
+  /** How it adds up, e.g. `readiness probe 1s × 1`. */
+  basis: string;
 }
 
 export const ExitCode = {

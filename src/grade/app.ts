@@ -7,6 +7,8 @@ import { selectorString } from '../kube/pods.js';
 import { failAfterCallCount } from '../faults/app-failure.js';
 import { getPath, isRecord, type ManifestObject } from '../submission/manifest.js';
 import type { AppUnderTest } from '../scenarios/context.js';
+import type { ControllerTimings, FloorInputs } from '../scenarios/floor.js';
+import type { V1Probe } from '@kubernetes/client-node';
 
 /** Wraps plain manifests so the lab's identifyApp can read them (no source positions needed). */
 export function asManifestObjects(manifests: readonly Record<string, unknown>[]): ManifestObject[] {
@@ -80,5 +82,28 @@ export function appFootprint(manifests: readonly Record<string, unknown>[], want
   return {
     pods: Math.min(wanted, want),
     perPodMilli: podRequestMilli(isRecord(spec) ? (spec as unknown as Parameters<typeof podRequestMilli>[0]) : undefined, defaultRequestMilli),
+  };
+}
+
+/** What the floors of the live groups depend on, read from the app's manifests. */
+export function floorInputs(manifests: readonly Record<string, unknown>[], app: AppUnderTest, timings: ControllerTimings): FloorInputs {
+  const objects = asManifestObjects(manifests);
+  const deployment = objects.find((o) => o.kind === 'Deployment' && o.name === app.deployment);
+  const containers = getPath(deployment?.body, 'spec.template.spec.containers');
+  const container = Array.isArray(containers) ? containers.find((c) => isRecord(c) && c.name === app.container) : undefined;
+  const probe = (field: string): V1Probe | undefined => {
+    const p = isRecord(container) ? container[field] : undefined;
+    return isRecord(p) ? (p as V1Probe) : undefined;
+  };
+  const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && app.hpas.includes(o.name));
+  const window = getPath(hpa?.body, 'spec.behavior.scaleDown.stabilizationWindowSeconds');
+  const readiness = probe('readinessProbe');
+  const liveness = probe('livenessProbe');
+  return {
+    ...(readiness ? { readiness } : {}),
+    ...(liveness ? { liveness } : {}),
+    ...(typeof window === 'number' ? { hpaScaleDownWindowSeconds: window } : {}),
+    hasHpa: app.hpas.length > 0,
+    timings,
   };
 }

@@ -25,20 +25,22 @@ import { describeUndoFailure, UndoStack } from '../faults/undo.js';
 import type { Manifest } from '../kube/apply.js';
 import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
 import { clusterRoom, describeRoom, milli, podsThatFit } from '../kube/capacity.js';
+import { readControllerArgs } from '../kube/control-plane.js';
 import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, QUOTA_HARD } from '../kube/namespace.js';
 import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
 import { productionizing } from '../lab/productionizing.js';
 import type { LabDefinition } from '../lab/types.js';
-import { EnvironmentError, type CheckResult } from '../model.js';
+import { EnvironmentError, type CheckResult, type RunResult } from '../model.js';
 import { applyAll, appliesVerdict, waitForRollout, type ApplyOutcome, type RolloutOutcome } from '../scenarios/apply.js';
 import { ScenarioContext } from '../scenarios/context.js';
+import { groupFloors, timingsFromFlags } from '../scenarios/floor.js';
 import { hpaScenario } from '../scenarios/hpa.js';
 import { probesScenario } from '../scenarios/probes.js';
 import { readyFive, REPLICAS_WANTED } from '../scenarios/replicas.js';
 import { securityScenario } from '../scenarios/security.js';
 import type { Progress } from '../util/progress.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
-import { appFootprint, appUnderTest, namespaceOf } from './app.js';
+import { appFootprint, appUnderTest, floorInputs, namespaceOf } from './app.js';
 import { Budget, cleanupReserve } from './budget.js';
 import { LiveChecks } from './checks.js';
 import { BudgetExhausted, RunStopped } from './outcomes.js';
@@ -58,6 +60,8 @@ export interface LiveGradeOptions {
   onProgress: (line: string) => void;
   /** The lab whose live checks are run (default: productionizing). */
   lab?: LabDefinition;
+  /** Called once the app is known with the floor of each live group (summary.md shows them). */
+  onFloors?: (floors: NonNullable<RunResult['floors']>) => void;
   /** Bring up the default kind cluster when no cluster is reachable (default true without --context). */
   bringUpCluster?: boolean;
 }
@@ -108,6 +112,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   let failure: unknown;
   try {
     const kube = await connect(opts, run.signal);
+    const controllerArgs = readControllerArgs(kube).catch(() => ({}) as Awaited<ReturnType<typeof readControllerArgs>>);
     await preflightMetrics(kube, run.signal);
 
     if (opts.keepNamespace) {
@@ -133,6 +138,11 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
       return checks.results();
     }
 
+    if (opts.onFloors) {
+      const args = await controllerArgs;
+      const timings = timingsFromFlags(args.controllerManager, args.metricsServer);
+      opts.onFloors({ timings: `${timings.source}: HPA sync ${timings.hpaSyncSeconds}s, downscale stabilization ${timings.downscaleStabilizationSeconds}s, metrics resolution ${timings.metricResolutionSeconds}s`, groups: groupFloors(floorInputs(opts.manifests, app, timings)) });
+    }
     const ctx = new ScenarioContext(kube, namespace, app, run.signal, budget, undo, runId, opts.onProgress);
     diagnose = () => ctx.diagnostics();
     let applied: ApplyOutcome | undefined;

@@ -107,6 +107,18 @@ describe('summary.md', () => {
     expect(clean).toContain('a \\| b c');
   });
 
+  it('puts each live group\'s floor beside its measured time, with how it adds up', () => {
+    const floors = { timings: 'flags of kube-controller-manager and metrics-server', groups: [{ group: 'readiness', floorMs: 1_000, basis: 'readiness probe 1s × 1' }] };
+    const md = renderSummary(runWith([], { exitCode: 0, floors }));
+    const readiness = groupChecks(runWith().checks).find((g) => g.group === 'readiness')!;
+    expect(md).toContain('| Group | Score | Result | Time | Floor |');
+    expect(md).toContain(`| ${formatDuration(readiness.durationMs)} | 1 s (×${(readiness.durationMs / 1000).toFixed(1)}) |`);
+    expect(md).toMatch(/\| security \|[^\n]*\| {2}\|\n/);
+    expect(md).toContain('- readiness: 1 s = readiness probe 1s × 1');
+    expect(JSON.parse(renderResultJson(runWith([], { floors }))).floors).toEqual(floors);
+    expect(renderSummary(runWith())).not.toContain('Floor');
+  });
+
   it('shows groups whose live checks were not run as passed so far', () => {
     const staticOnly = renderSummary(runWith([check('submission.applies', 'skipped')], { mode: 'static-only' }));
     expect(staticOnly).toContain('| submission | 2/4 | ✅ passed, 1 not run |');

@@ -16,6 +16,7 @@ export function renderResultJson(run: RunResult): string {
     ...(run.namespace !== undefined ? { namespace: run.namespace } : {}),
     ...(run.cluster !== undefined ? { cluster: run.cluster } : {}),
     ...(run.notes !== undefined ? { notes: run.notes } : {}),
+    ...(run.floors !== undefined ? { floors: run.floors } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

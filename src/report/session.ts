@@ -43,7 +43,7 @@ export class ReportSession {
   private readonly notes: string[] = [];
   private readonly definitions: readonly CheckDefinition[];
   private readonly now: () => number;
-  private info: Pick<RunResult, 'namespace' | 'cluster'> = {};
+  private info: Pick<RunResult, 'namespace' | 'cluster' | 'floors'> = {};
   private pendingWrite: Promise<void> = Promise.resolve();
   private finalized: FinalizeOutcome | undefined;
   /** The last checkpoint write error, if any (checkpoints never stop grading). */
@@ -86,7 +86,7 @@ export class ReportSession {
     this.notes.push(...notes);
   }
 
-  setInfo(info: Pick<RunResult, 'namespace' | 'cluster'>): void {
+  setInfo(info: Pick<RunResult, 'namespace' | 'cluster' | 'floors'>): void {
     this.info = { ...this.info, ...info };
   }
 

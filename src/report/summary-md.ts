@@ -27,11 +27,24 @@ export function renderSummary(run: RunResult): string {
   facts.push(`started ${run.startedAt}`);
   out.push(facts.join(' · '), '');
 
-  out.push('| Group | Score | Result | Time |', '| --- | ---: | --- | ---: |');
+  const floors = new Map((run.floors?.groups ?? []).map((f) => [f.group, f]));
+  const floorCol = floors.size > 0;
+  out.push(`| Group | Score | Result | Time |${floorCol ? ' Floor |' : ''}`, `| --- | ---: | --- | ---: |${floorCol ? ' ---: |' : ''}`);
   for (const g of groupChecks(run.checks)) {
-    out.push(`| ${g.group} | ${g.points}/${g.maxPoints} | ${ICON[g.verdict === 'skipped' && g.checks.some((c) => c.status === 'passed') ? 'passed' : g.verdict]} ${verdictLabel(g)} | ${formatDuration(g.durationMs)} |`);
+    const f = floors.get(g.group);
+    const floorCell = floorCol ? ` ${f ? `${formatDuration(f.floorMs)}${f.floorMs > 0 ? ` (×${(g.durationMs / f.floorMs).toFixed(1)})` : ''}` : ''} |` : '';
+    out.push(`| ${g.group} | ${g.points}/${g.maxPoints} | ${ICON[g.verdict === 'skipped' && g.checks.some((c) => c.status === 'passed') ? 'passed' : g.verdict]} ${verdictLabel(g)} | ${formatDuration(g.durationMs)} |${floorCell}`);
   }
-  out.push(`| **Total** | **${run.score}/${run.maxScore}** | ${counts.passed} passed, ${counts.failed} failed, ${counts.error} errors, ${counts.skipped} skipped | |`, '');
+  out.push(`| **Total** | **${run.score}/${run.maxScore}** | ${counts.passed} passed, ${counts.failed} failed, ${counts.error} errors, ${counts.skipped} skipped | |${floorCol ? ' |' : ''}`, '');
+  if (run.floors && floorCol) {
+    out.push(
+      `Floor: the least time Kubernetes needs for what the group observes, from your specs and the cluster's timings (${run.floors.timings}); ` +
+        'a group far above its floor was slowed by the grader or a busy machine, not by your specs.',
+      '',
+    );
+    for (const f of run.floors.groups) out.push(`- ${f.group}: ${formatDuration(f.floorMs)} = ${f.basis}`);
+    out.push('');
+  }
 
   const failed = run.checks.filter((c) => c.status === 'failed');
   if (failed.length > 0) {
