@@ -45,6 +45,7 @@ export class ReportSession {
   private readonly now: () => number;
   private info: Pick<RunResult, 'namespace' | 'cluster' | 'floors'> = {};
   private pendingWrite: Promise<void> = Promise.resolve();
+  private checkpointQueued = false;
   private finalized: FinalizeOutcome | undefined;
   /** The last checkpoint write error, if any (checkpoints never stop grading). */
   checkpointError: unknown;
@@ -134,10 +135,19 @@ export class ReportSession {
     return this.finalized;
   }
 
+  /**
+   * Results recorded together (the static checks, one after another) share one write: a queued
+   * checkpoint takes its snapshot when its turn comes, and none is written once finalize began.
+   */
   private checkpoint(): void {
-    const run = this.snapshot();
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
     this.pendingWrite = this.pendingWrite
-      .then(() => writeReports(this.opts.outDir, run, this.writeOptions(false)))
+      .then(() => {
+        this.checkpointQueued = false;
+        if (this.finalized) return undefined;
+        return writeReports(this.opts.outDir, this.snapshot(), this.writeOptions(false));
+      })
       .then(
         () => undefined,
         (err: unknown) => {
