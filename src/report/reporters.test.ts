@@ -4,6 +4,7 @@ import { productionizing } from '../lab/productionizing.js';
 import { checkResult } from '../lab/types.js';
 import { annotationPath, escapeData, escapeProperty, githubAnnotations } from './github.js';
 import { formatDuration, groupChecks } from './groups.js';
+import { resultJsonProblems } from '../../suites/support/result-schema.js';
 import { renderResultJson } from './result-json.js';
 import { renderSummary } from './summary-md.js';
 
@@ -51,6 +52,18 @@ describe('result.json', () => {
     expect(Object.keys(failed)).toEqual(['id', 'group', 'title', 'status', 'points', 'maxPoints', 'message', 'durationMs', 'hint', 'location']);
     expect(failed).toMatchObject({ status: 'failed', points: 0, maxPoints: 2, location: { file: 'deployment.yaml', line: 22, column: 11 } });
     expect(text.endsWith('}\n')).toBe(true);
+    expect(resultJsonProblems(json)).toEqual([]);
+  });
+
+  it('validates against docs/result.schema.json, which rejects what breaks the contract', () => {
+    const run = runWith([readinessFailed, hpaError, check('hpa.scales-up', 'skipped')], { exitCode: 3, mode: 'full', interrupted: true, cluster: { context: 'kind-x' } });
+    const json = JSON.parse(renderResultJson(run)) as RunResult;
+    expect(resultJsonProblems(json)).toEqual([]);
+    expect(resultJsonProblems({ ...json, score: json.score + 1 })).toEqual([expect.stringContaining('/score')]);
+    expect(resultJsonProblems({ ...json, checks: [{ ...json.checks[0]!, status: 'broken' }] })).toEqual([expect.stringContaining('/checks/0/status')]);
+    const { maxScore: _dropped, ...withoutMax } = json;
+    expect(resultJsonProblems(withoutMax)).toEqual([expect.stringContaining("must have required property 'maxScore'")]);
+    expect(resultJsonProblems({ ...json, startedAt: 'yesterday' })).toEqual([expect.stringContaining('/startedAt')]);
   });
 
   it('uses only the four statuses', () => {
