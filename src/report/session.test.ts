@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,17 @@ describe('ReportSession', () => {
     const second = await s.finalize({ reason: 'again' });
     expect(second).toBe(first);
     expect(byId(second.run, 'hpa.scales-up').status).toBe('skipped');
+  });
+
+  it('a final write that fails (disk full) fails every later finalize too, never reads as reported', async () => {
+    // outDir is a file: mkdir under it fails like a full or read-only disk would.
+    const { outDir } = await session();
+    const blocked = path.join(outDir, 'not-a-dir');
+    await writeFile(blocked, 'x');
+    const s = new ReportSession({ lab: productionizing, submission: 'specs', outDir: path.join(blocked, 'out'), env: {} });
+    await expect(s.finalize({ reason: 'done' })).rejects.toThrow(/ENOTDIR|EEXIST/);
+    expect(s.reportsFailed).toBe(true);
+    await expect(s.finalize({ reason: 'again' })).rejects.toThrow(/ENOTDIR|EEXIST/);
   });
 
   it('keeps catalogue titles and points, clamps points, and keeps unknown checks last', async () => {
