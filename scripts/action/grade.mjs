@@ -99,7 +99,7 @@ async function precheck() {
   try {
     info = statSync(dir);
   } catch {
-    return [`the input \`path\` names ${JSON.stringify(dir)}, which does not exist in ${process.cwd()}`, 4];
+    return [`the input \`path\` names ${JSON.stringify(dir)}, which does not exist (paths are relative to the repository root)`, 4];
   }
   if (!info.isDirectory()) return [`the input \`path\` names ${JSON.stringify(dir)}, which is not a folder`, 4];
   const lab = input('LAB');
@@ -156,14 +156,16 @@ async function main() {
 
   const result = readJson(path.join(outDir, 'result.json'));
   const classroom = readJson(path.join(outDir, 'classroom.json')) ?? bareClassroomError(`no classroom.json in ${outDir}`);
-  const headline = headlineOf(result, exitCode);
-  if (!problem && (exitCode === 3 || exitCode === 4 || !result)) announce(headline);
+  const headline = problem ? problem[0] : headlineOf(result, exitCode);
+  const announced = Boolean(problem) || exitCode === 3 || exitCode === 4 || !result;
+  if (announced && !problem) announce(headline);
   setOutputs({
     score: result?.score ?? 0,
     'max-score': result?.maxScore ?? 0,
     'exit-code': exitCode,
     result: Buffer.from(JSON.stringify(classroom), 'utf8').toString('base64'),
     headline,
+    announced,
   });
   log(`lab-grader: ${headline} (exit ${exitCode}); reports in ${outDir}`);
 }
