@@ -189,3 +189,60 @@ describe('the action under act', () => {
     }
   });
 });
+
+/** The action's grading step run directly, for the bad inputs the act workflow does not cover. */
+async function gradeStep(inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lab-grader-action-step-'));
+  const files = { output: path.join(dir, 'output'), summary: path.join(dir, 'summary.md') };
+  await writeFile(files.output, '');
+  await writeFile(files.summary, '');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: root,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    INPUT_OUT: path.join(dir, 'reports'),
+    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k}`, v])),
+    ...extraEnv,
+  };
+  let stdout = '';
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'scripts/action/grade.mjs')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const outputs = Object.fromEntries(
+    (await readFile(files.output, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const summary = await readFile(files.summary, 'utf8');
+  const classroom = JSON.parse(await readFile(path.join(dir, 'reports', 'classroom.json'), 'utf8')) as ClassroomResult;
+  await rm(dir, { recursive: true, force: true });
+  return { code, stdout, outputs, summary, classroom };
+}
+
+describe("the action's grading step on bad input", () => {
+  it.each([
+    ['an empty path', { PATH: '  ' }, {}, '4', 'the input `path` is empty'],
+    ['an unknown lab', { PATH: 'fixtures/submissions/reference', LAB: 'networking' }, {}, '4', 'the input `lab` is "networking", which is not a known lab'],
+    // A docker CLI without a daemon, as on a runner where Docker is not running.
+    ['a cluster that cannot be reached', { PATH: 'fixtures/submissions/reference', CONTEXT: 'no-such-context' }, {}, '3', 'fixtures/submissions/reference could not be graded: '],
+    ['a runner without Docker', { PATH: 'fixtures/submissions/reference' }, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, '3', 'Docker is not usable on this runner'],
+  ])('%s: one error line, the same in the step summary, exit code output, Classroom status "error" with zero points', async (_name, inputs, env, exit, line) => {
+    const step = await gradeStep(inputs, env);
+    expect(step.code, step.stdout).toBe(0);
+    const errors = step.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors, step.stdout).toHaveLength(1);
+    expect(errors[0]).toContain(`::error title=lab-grader::${line}`);
+    expect(step.summary).toContain(line);
+    expect(step.outputs['exit-code']).toBe(exit);
+    expect(decode(step.outputs.result!)).toEqual(step.classroom);
+    expect(step.classroom.status).toBe('error');
+    expect(step.classroom.tests.reduce((s, t) => s + t.score, 0)).toBe(0);
+  });
+});

@@ -153,6 +153,15 @@ describe('GitHub annotations', () => {
     ]);
   });
 
+  it('makes one warning of the checks a broken environment kept from running', () => {
+    const notRun = (id: string) => check(id, 'error', { message: 'not run: no kubeconfig found' });
+    const run = runWith([notRun('hpa.scales-up'), notRun('hpa.scales-down'), notRun('liveness.returns-to-service'), hpaError]);
+    expect(githubAnnotations(run, { submissionDir: 's' })).toEqual([
+      '::warning title=3 checks could not be graded::not run: no kubeconfig found',
+      "::warning title=the HPA reads CPU metrics for the app's Pods::the metrics API is not available",
+    ]);
+  });
+
   it('joins paths with the submission folder, relative to the workspace', () => {
     expect(annotationPath({ submissionDir: './specs/' }, 'app/deploy.yaml')).toBe('specs/app/deploy.yaml');
     expect(annotationPath({ submissionDir: '/home/runner/work/repo/repo/specs', workspace: '/home/runner/work/repo/repo' }, 'd.yaml')).toBe('specs/d.yaml');
