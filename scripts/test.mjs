@@ -23,6 +23,7 @@ async function main() {
   for (const [cmd, args] of [
     ['npm', ['run', '--silent', 'typecheck']],
     ['npm', ['run', '--silent', 'lint:layers']],
+    ['npm', ['run', '--silent', 'lint:workflows']],
     ['npm', ['run', '--silent', 'build']],
   ]) {
     const r = await run(cmd, args);

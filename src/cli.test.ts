@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterCommandOptions } from './cluster/commands.js';
 import type { LiveGradeOptions } from './grade/live.js';
 import { productionizing } from './lab/productionizing.js';
+import { resultJsonProblems } from '../suites/support/result-schema.js';
 import { EnvironmentError, type CheckResult, type RunResult } from './model.js';
 
 const fakes = vi.hoisted(() => ({
@@ -79,8 +80,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = { CI: 'true' }, isTT
   return { code, stdout, stderr };
 }
 
+/** result.json, checked against docs/result.schema.json on every read. */
 async function result(out: string): Promise<RunResult> {
-  return JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+  const parsed = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+  expect(resultJsonProblems(parsed), `${out}/result.json against docs/result.schema.json`).toEqual([]);
+  return parsed;
 }
 
 const byId = (r: RunResult, id: string): CheckResult => r.checks.find((c) => c.id === id)!;
@@ -311,6 +315,7 @@ describe('usage errors exit 4 with one line', () => {
     await rm(BAD_INPUT_OUT, { recursive: true, force: true });
     expect((await run(['grade', '/nonexistent/submission', '--out', BAD_INPUT_OUT])).code).toBe(4);
     const result = JSON.parse(await readFile(path.join(BAD_INPUT_OUT, 'result.json'), 'utf8')) as RunResult;
+    expect(resultJsonProblems(result)).toEqual([]);
     expect(result).toMatchObject({ score: 0, exitCode: 4 });
     expect(result.checks.every((c) => c.status === 'error' && c.message.includes('submission directory not found'))).toBe(true);
     const classroom = JSON.parse(await readFile(path.join(BAD_INPUT_OUT, 'classroom.json'), 'utf8')) as { status: string; tests: Array<{ score: number; message: string }> };

@@ -235,12 +235,17 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
     try {
       outcome = await gradeInto(session, lab, dir, opts, io, progress, controller.signal, stop, () => stopReason);
     } catch (err) {
+      if (session.reportsFailed) throw err;
       outcome = await session.finalize(finalizeForError(err, stopReason, io));
     }
     printScores(outcome, io);
     return outcome.exitCode;
   } catch (err) {
-    io.stderr(`lab-grader: could not write the reports to ${outDir}: ${describeError(err)}\n`);
+    const full = (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
+    io.stderr(
+      `lab-grader: could not write the reports to ${outDir}: ${describeError(err)}\n` +
+        (full ? '  the disk holding it is full: free space there or pass another --out (each report is written whole or not at all)\n' : ''),
+    );
     return ExitCode.Environment;
   } finally {
     process.off('SIGINT', onSigint);

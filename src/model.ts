@@ -1,5 +1,5 @@
 // The result model shared by the rubric, the scenarios and the reporters.
-// result.json is this model serialised (see design.md: extend it, never break it).
+// result.json is this model serialised (see docs/contract.md: extend it, never break it).
 
 export type CheckStatus = 'passed' | 'failed' | 'error' | 'skipped';
 

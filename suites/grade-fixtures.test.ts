@@ -7,6 +7,7 @@
 // A fixture the cluster is too small for (the grader exits 3 saying so) is skipped, not passed.
 // LAB_GRADER_ECHO=1 prints the gradings' progress lines.
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { reportFolderProblems } from './support/result-schema.js';
 import { expectedFor, fixtureNames, formatDuration, gradeFixture, groupVerdicts, limiter, verdictMismatches, type Graded } from './support/grading.js';
 
 const context = inject('kubeContext');
@@ -58,6 +59,7 @@ describe('fixture submissions graded on the live cluster', () => {
     expect(g.code).toBe(0);
     expect(g.result!.score).toBe(g.result!.maxScore);
     expect(verdictMismatches(expectedFor('reference'), g.result!)).toEqual([]);
+    expect(reportFolderProblems(g.outDir), 'reports against docs/result.schema.json').toEqual([]);
     if (g.durationMs > REFERENCE_TARGET_MS) console.warn(`reference took ${formatDuration(g.durationMs)}, over the ${formatDuration(REFERENCE_TARGET_MS)} target`);
     expect(g.durationMs).toBeLessThan(REFERENCE_CEILING_MS);
   }, REFERENCE_CEILING_MS + 5 * 60_000);
@@ -77,6 +79,7 @@ describe('fixture submissions graded on the live cluster', () => {
       expect(g.result, `${name}: no result.json\n${g.stderr}`).toBeDefined();
       expect(exp.exit, `${name}: exit code ${g.code}\n${g.stdout}`).toContain(g.code);
       expect(verdictMismatches(exp, g.result!), `${name}: group verdicts`).toEqual([]);
+      expect(reportFolderProblems(g.outDir), `${name}: reports against docs/result.schema.json`).toEqual([]);
       // Whatever the verdicts, the grader itself never broke on a bundled fixture.
       const errors = g.result!.checks.filter((c) => c.status === 'error').map((c) => `${c.id}: ${c.message}`);
       expect(errors, `${name}: checks in error`).toEqual([]);

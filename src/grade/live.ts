@@ -26,7 +26,7 @@ import type { Manifest } from '../kube/apply.js';
 import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
 import { clusterRoom, describeRoom, milli, podsThatFit } from '../kube/capacity.js';
 import { readControllerArgs } from '../kube/control-plane.js';
-import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, QUOTA_HARD } from '../kube/namespace.js';
+import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD } from '../kube/namespace.js';
 import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
 import { productionizing } from '../lab/productionizing.js';
 import type { LabDefinition } from '../lab/types.js';
@@ -112,6 +112,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   let failure: unknown;
   try {
     const kube = await connect(opts, run.signal);
+    await deleteNamespacesOfDeadRunsQuietly(kube, opts.onProgress);
     const controllerArgs = readControllerArgs(kube).catch(() => ({}) as Awaited<ReturnType<typeof readControllerArgs>>);
     await preflightMetrics(kube, run.signal);
 
@@ -207,6 +208,19 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     throw failure;
   }
   return checks.results();
+}
+
+/**
+ * Grading namespaces of runs on this host that were killed outright (SIGKILL, a crash) are
+ * deleted by the next grade: live runs and other hosts' runs are never touched. Best effort.
+ */
+async function deleteNamespacesOfDeadRunsQuietly(kube: Kube, onProgress: (line: string) => void): Promise<void> {
+  try {
+    const deleted = await deleteNamespacesOfDeadRuns(kube);
+    if (deleted.length) onProgress(`deleting namespaces of grading runs that died on this host: ${deleted.join(', ')}`);
+  } catch (error) {
+    onProgress(`could not look for namespaces of dead runs: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
 }
 
 /** Clients for the context; without --context, brings up the default kind cluster if needed. */

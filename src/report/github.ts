@@ -21,13 +21,23 @@ export interface AnnotationOptions {
 
 /**
  * `::error` for failed checks that point at a line, `::warning` for checks the grader could not
- * decide (with the line when known).
+ * decide (with the line when known). Undecided checks without a line that share one message (all
+ * the checks a broken environment kept from running) make a single warning, not one per check.
  */
 export function githubAnnotations(run: RunResult, opts: AnnotationOptions): string[] {
   const lines: string[] = [];
+  const shared = new Map<string, number>();
+  for (const c of run.checks) if (c.status === 'error' && !c.location) shared.set(c.message, (shared.get(c.message) ?? 0) + 1);
+  const warned = new Set<string>();
   for (const c of run.checks) {
     if (c.status !== 'failed' && c.status !== 'error') continue;
     if (c.status === 'failed' && !c.location) continue;
+    const count = c.status === 'error' && !c.location ? (shared.get(c.message) ?? 1) : 1;
+    if (count > 1) {
+      if (!warned.has(c.message)) lines.push(`::warning title=${escapeProperty(`${count} checks could not be graded`)}::${escapeData(c.message)}`);
+      warned.add(c.message);
+      continue;
+    }
     const props: string[] = [];
     if (c.location) {
       props.push(`file=${escapeProperty(annotationPath(opts, c.location.file))}`, `line=${c.location.line}`);

@@ -4,6 +4,7 @@ import { productionizing } from '../lab/productionizing.js';
 import { checkResult } from '../lab/types.js';
 import { annotationPath, escapeData, escapeProperty, githubAnnotations } from './github.js';
 import { formatDuration, groupChecks } from './groups.js';
+import { resultJsonProblems } from '../../suites/support/result-schema.js';
 import { renderResultJson } from './result-json.js';
 import { renderSummary } from './summary-md.js';
 
@@ -51,6 +52,18 @@ describe('result.json', () => {
     expect(Object.keys(failed)).toEqual(['id', 'group', 'title', 'status', 'points', 'maxPoints', 'message', 'durationMs', 'hint', 'location']);
     expect(failed).toMatchObject({ status: 'failed', points: 0, maxPoints: 2, location: { file: 'deployment.yaml', line: 22, column: 11 } });
     expect(text.endsWith('}\n')).toBe(true);
+    expect(resultJsonProblems(json)).toEqual([]);
+  });
+
+  it('validates against docs/result.schema.json, which rejects what breaks the contract', () => {
+    const run = runWith([readinessFailed, hpaError, check('hpa.scales-up', 'skipped')], { exitCode: 3, mode: 'full', interrupted: true, cluster: { context: 'kind-x' } });
+    const json = JSON.parse(renderResultJson(run)) as RunResult;
+    expect(resultJsonProblems(json)).toEqual([]);
+    expect(resultJsonProblems({ ...json, score: json.score + 1 })).toEqual([expect.stringContaining('/score')]);
+    expect(resultJsonProblems({ ...json, checks: [{ ...json.checks[0]!, status: 'broken' }] })).toEqual([expect.stringContaining('/checks/0/status')]);
+    const { maxScore: _dropped, ...withoutMax } = json;
+    expect(resultJsonProblems(withoutMax)).toEqual([expect.stringContaining("must have required property 'maxScore'")]);
+    expect(resultJsonProblems({ ...json, startedAt: 'yesterday' })).toEqual([expect.stringContaining('/startedAt')]);
   });
 
   it('uses only the four statuses', () => {
@@ -137,6 +150,15 @@ describe('GitHub annotations', () => {
     expect(githubAnnotations(run, { submissionDir: 'submissions/alice' })).toEqual([
       '::error file=submissions/alice/deployment.yaml,line=22,col=11,title=the app container has a readiness probe::container "app" of Deployment/configurable has no readinessProbe%0AAdd a readinessProbe on /healthz.',
       '::warning title=the HPA reads CPU metrics for the app\'s Pods::the metrics API is not available',
+    ]);
+  });
+
+  it('makes one warning of the checks a broken environment kept from running', () => {
+    const notRun = (id: string) => check(id, 'error', { message: 'not run: no kubeconfig found' });
+    const run = runWith([notRun('hpa.scales-up'), notRun('hpa.scales-down'), notRun('liveness.returns-to-service'), hpaError]);
+    expect(githubAnnotations(run, { submissionDir: 's' })).toEqual([
+      '::warning title=3 checks could not be graded::not run: no kubeconfig found',
+      "::warning title=the HPA reads CPU metrics for the app's Pods::the metrics API is not available",
     ]);
   });
 

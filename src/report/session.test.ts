@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resultJsonProblems } from '../../suites/support/result-schema.js';
 import type { CheckResult, RunResult } from '../model.js';
 import { productionizing } from '../lab/productionizing.js';
 import { checkResult } from '../lab/types.js';
@@ -93,6 +94,7 @@ describe('ReportSession', () => {
     s.record(result('submission.parses'));
     await s.flush();
     const snapshot = JSON.parse(await readFile(path.join(outDir, 'result.json'), 'utf8')) as RunResult;
+    expect(resultJsonProblems(snapshot)).toEqual([]);
     expect(byId(snapshot, 'submission.parses').status).toBe('passed');
     expect(byId(snapshot, 'hpa.scales-up')).toMatchObject({
       status: 'skipped',
@@ -103,7 +105,9 @@ describe('ReportSession', () => {
 
     s.record(result('submission.allowed-objects', 'failed'));
     await s.finalize({ reason: 'stopped' });
-    expect(JSON.parse(await readFile(path.join(outDir, 'result.json'), 'utf8'))).toMatchObject({ exitCode: 1 });
+    const final = JSON.parse(await readFile(path.join(outDir, 'result.json'), 'utf8')) as RunResult;
+    expect(final).toMatchObject({ exitCode: 1 });
+    expect(resultJsonProblems(final)).toEqual([]);
   });
 
   it('publishes to GitHub once, at the end', async () => {
@@ -122,6 +126,17 @@ describe('ReportSession', () => {
     const second = await s.finalize({ reason: 'again' });
     expect(second).toBe(first);
     expect(byId(second.run, 'hpa.scales-up').status).toBe('skipped');
+  });
+
+  it('a final write that fails (disk full) fails every later finalize too, never reads as reported', async () => {
+    // outDir is a file: mkdir under it fails like a full or read-only disk would.
+    const { outDir } = await session();
+    const blocked = path.join(outDir, 'not-a-dir');
+    await writeFile(blocked, 'x');
+    const s = new ReportSession({ lab: productionizing, submission: 'specs', outDir: path.join(blocked, 'out'), env: {} });
+    await expect(s.finalize({ reason: 'done' })).rejects.toThrow(/ENOTDIR|EEXIST/);
+    expect(s.reportsFailed).toBe(true);
+    await expect(s.finalize({ reason: 'again' })).rejects.toThrow(/ENOTDIR|EEXIST/);
   });
 
   it('keeps catalogue titles and points, clamps points, and keeps unknown checks last', async () => {

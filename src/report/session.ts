@@ -45,9 +45,17 @@ export class ReportSession {
   private readonly now: () => number;
   private info: Pick<RunResult, 'namespace' | 'cluster' | 'floors'> = {};
   private pendingWrite: Promise<void> = Promise.resolve();
+  private checkpointQueued = false;
   private finalized: FinalizeOutcome | undefined;
   /** The last checkpoint write error, if any (checkpoints never stop grading). */
   checkpointError: unknown;
+  /** Why the final write failed; set once, rethrown by every later finalize. */
+  private finalizeError: unknown;
+
+  /** The final reports could not be written: nothing more can be reported through them. */
+  get reportsFailed(): boolean {
+    return this.finalizeError !== undefined;
+  }
 
   constructor(private readonly opts: ReportSessionOptions) {
     this.now = opts.now ?? Date.now;
@@ -113,6 +121,9 @@ export class ReportSession {
   }
 
   async finalize(options: FinalizeOptions = {}): Promise<FinalizeOutcome> {
+    // A final write that failed (disk full…) fails every later finalize too: the caller must not
+    // read the frozen run as reported.
+    if (this.finalizeError !== undefined) throw this.finalizeError;
     if (this.finalized) return this.finalized;
     const reason = options.reason ?? (options.interrupted ? 'the run was interrupted' : 'the run ended before this check');
     const run = this.buildRun((def) => {
@@ -129,15 +140,30 @@ export class ReportSession {
     // Freeze first so late results (a live check finishing after an interrupt) are ignored.
     this.finalized = { run, exitCode, reports: { dir: this.opts.outDir, junit: '', resultJson: '', summary: '', classroom: '' } };
     await this.pendingWrite;
-    const reports = await writeReports(this.opts.outDir, run, this.writeOptions(true));
+    let reports: WrittenReports;
+    try {
+      reports = await writeReports(this.opts.outDir, run, this.writeOptions(true));
+    } catch (err) {
+      this.finalizeError = err;
+      throw err;
+    }
     this.finalized = { run, exitCode, reports };
     return this.finalized;
   }
 
+  /**
+   * Results recorded together (the static checks, one after another) share one write: a queued
+   * checkpoint takes its snapshot when its turn comes, and none is written once finalize began.
+   */
   private checkpoint(): void {
-    const run = this.snapshot();
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
     this.pendingWrite = this.pendingWrite
-      .then(() => writeReports(this.opts.outDir, run, this.writeOptions(false)))
+      .then(() => {
+        this.checkpointQueued = false;
+        if (this.finalized) return undefined;
+        return writeReports(this.opts.outDir, this.snapshot(), this.writeOptions(false));
+      })
       .then(
         () => undefined,
         (err: unknown) => {
