@@ -16,6 +16,12 @@ dpkg -s busybox-static >/dev/null 2>&1 || { [[ $(id -u) == 0 ]] && DEBIAN_FRONTE
 bash "$HERE/build-kubernetes.sh"
 bash "$HERE/build-components.sh"
 bash "$HERE/build-node-image.sh"
+# The node image's control-plane images are built under their upstream names to be preloaded into
+# it; once it exists, drop those tags so that this host's Docker never runs them by those names.
+for tag in $(docker images --filter label=io.kube-lab-grader.offline-build=true --format '{{.Repository}}:{{.Tag}}' | grep '^registry\.k8s\.io/' || true); do
+  [[ "$(docker image inspect -f '{{index .Config.Labels "io.kube-lab-grader.mirror"}}' "$tag")" == true ]] && continue
+  docker image rm "$tag" >/dev/null 2>&1 && log "removed the local tag $tag (preloaded into the node image)" || true
+done
 bash "$HERE/build-addon-images.sh"
 bash "$HERE/build-registry-image.sh"
 if [[ "${LAB_GRADER_REBUILD:-0}" == 1 ]]; then bash "$HERE/build-app-images.sh" --force; else bash "$HERE/build-app-images.sh"; fi

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds offline look-alike images of the productionizing lab's apps, tagged with the real
-# names so the lab's specs run unchanged where no registry can be reached:
+# Builds offline look-alike images of the productionizing lab's apps. On this host they are tagged
+# only under our own name, kube-lab-grader/lookalike/<upstream name>, so `docker run
+# sixeyed/whoami:21.04` here never runs a look-alike; the local registry serves them to the kind
+# node alone under the upstream names (label io.kube-lab-grader.original), so the lab's specs run
+# unchanged where no registry can be reached:
 #   sixeyed/whoami:21.04        FROM-scratch style: /app/whoami and a CA bundle, no shell
 #   kiamol/ch05-pi:latest       Alpine-like: BusyBox, /etc/passwd with nobody, `dotnet` running Pi.Web
 #   sixeyed/configurable:21.04  Alpine-like: BusyBox, `dotnet` running configurable.web
@@ -20,7 +23,8 @@ ZONEINFO=/usr/share/zoneinfo
 WHOAMI_IMAGE=sixeyed/whoami:21.04
 PI_IMAGE=kiamol/ch05-pi:latest
 CONFIGURABLE_IMAGE=sixeyed/configurable:21.04
-IMAGES=("$WHOAMI_IMAGE" "$PI_IMAGE" "$CONFIGURABLE_IMAGE")
+LOCAL_PREFIX=kube-lab-grader/lookalike/
+IMAGES=("$LOCAL_PREFIX$WHOAMI_IMAGE" "$LOCAL_PREFIX$PI_IMAGE" "$LOCAL_PREFIX$CONFIGURABLE_IMAGE")
 LABEL_PREFIX=io.kube-lab-grader
 
 force=false
@@ -176,10 +180,11 @@ placeholder() {
   chmod 0644 "$1"
 }
 
-# import_image ROOT NAME DESCRIPTION CHANGES...: load ROOT as image NAME, all files owned by
-# root, and drop the image NAME pointed to before if it was an earlier look-alike build.
+# import_image ROOT ORIGINAL DESCRIPTION CHANGES...: load ROOT as image kube-lab-grader/lookalike/
+# ORIGINAL, all files owned by root, and drop the image that name pointed to before if it was an
+# earlier look-alike build.
 import_image() {
-  local root="$1" name="$2" description="$3" previous
+  local root="$1" original="$2" description="$3" name="$LOCAL_PREFIX$2" previous
   shift 3
   previous="$(docker image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)"
   tar --numeric-owner --owner=0 --group=0 --sort=name -C "$root" -cf - . | docker import \
@@ -187,7 +192,7 @@ import_image() {
     --change 'EXPOSE 80' \
     --change "LABEL $LABEL_PREFIX.lookalike=true" \
     --change "LABEL $LABEL_PREFIX.source-hash=$hash" \
-    --change "LABEL $LABEL_PREFIX.original=$name" \
+    --change "LABEL $LABEL_PREFIX.original=$original" \
     --change "LABEL org.opencontainers.image.description=\"$description\"" \
     - "$name" >/dev/null || die "docker import of $name failed"
   if [[ -n "$previous" && "$previous" != "$(docker image inspect --format '{{.Id}}' "$name")" ]]; then

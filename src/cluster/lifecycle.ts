@@ -14,7 +14,7 @@ import { createProgress, type Progress } from '../util/progress.js';
 import type { ClusterAction, ClusterCommandOptions } from './commands.js';
 import { cacheRoot, docker, dockerAvailable, findKind, requireDiskSpace, requirePortsFree } from './host.js';
 import { kindClusterConfig } from './kind-config.js';
-import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, type OfflineArtefacts } from './offline.js';
+import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, removeUpstreamTagsOfOurImages, type OfflineArtefacts } from './offline.js';
 import { applyProfileToCluster, installMetricsServer, verifyClusterReady, type ReadinessReport } from './readiness.js';
 import { DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, publishedPorts, type Profile } from './settings.js';
 import { PROJECT_ROOT, versions } from './versions.js';
@@ -103,6 +103,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
   const { name, profile, progress } = opts;
   const started = Date.now();
   await dockerAvailable();
+  await removeUpstreamTagsOfOurImages(progress);
   const kind = await kindOrBuild(progress);
   const context = kindContext(name);
   const existing = (await kindClusters(kind)).includes(name);
@@ -226,6 +227,7 @@ export interface DownOptions {
 export async function clusterDown(opts: DownOptions): Promise<void> {
   const { name, force, progress } = opts;
   await dockerAvailable();
+  await removeUpstreamTagsOfOurImages(progress);
   const marker = readMarker(name);
   const kind = await findKind();
   const exists = kind ? (await kindClusters(kind)).includes(name) : false;
