@@ -86,6 +86,11 @@ beforeAll(async () => {
   // the scratch directory.
   exitCode = await runAct(args, { ...process.env, XDG_CACHE_HOME: path.join(work, 'cache') }, 15 * 60_000);
   steps = JSON.parse(await readFile(path.join(results, 'steps.json'), 'utf8').catch(() => '{}')) as Record<string, StepRecord>;
+  // Kept for whoever reads a failed CI run, and the step times for the README's figures.
+  await mkdir(path.join(root, 'reports', 'tests'), { recursive: true });
+  await writeFile(path.join(root, 'reports', 'tests', 'act.log'), log);
+  const times = [...plain().matchAll(/(?:Success|Failure) - Main (.+?) \[([^\]]+)\]/g)].map((m) => `${m[1]}: ${m[2]}`);
+  console.log(`act run (exit ${exitCode}), steps:\n  ${times.join('\n  ')}`);
 }, 16 * 60_000);
 
 afterAll(async () => {
