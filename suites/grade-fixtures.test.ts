@@ -1,24 +1,26 @@
-// Every fixture submission with an expected.json is graded by the real CLI against the live
-// cluster; its exit code and group verdicts must be what expected.json says ("any" matches all).
-// The reference goes first, so its duration is measured on its own. The rest run one at a time
-// by default: on a 2-core kind node the control plane requests about 1 CPU of the 2, which
-// leaves room for one grading's Pods (5 x 125m, up to 10 under the HPA test); a second grading
-// would only wait for room (LAB_GRADER_FIXTURE_CONCURRENCY raises it on a bigger cluster).
-// A fixture the cluster is too small for (the grader exits 3 saying so) is skipped, not passed.
-// LAB_GRADER_ECHO=1 prints the gradings' progress lines.
+// Every fixture submission with an expected.json (every folder of fixtures/submissions that has
+// one, found when the suite starts) is graded by the real CLI against the live cluster; its exit
+// code and group verdicts must be what expected.json says ("any" matches all).
+// Gradings run side by side, as a batch would: FIXTURE_CONCURRENCY at once (measured on the
+// 2-core build machine, see README), and the grader's own capacity wait decides when each one's
+// Pods may start (a grading waits while others hold the CPU room). LAB_GRADER_FIXTURE_CONCURRENCY
+// overrides it. A fixture the cluster is too small for (the grader exits 3 saying so) is skipped,
+// not passed. LAB_GRADER_ECHO=1 prints the gradings' progress lines.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { reportFolderProblems } from './support/result-schema.js';
 import { expectedFor, fixtureNames, formatDuration, gradeFixture, groupVerdicts, limiter, verdictMismatches, type Graded } from './support/grading.js';
 
 const context = inject('kubeContext');
-const concurrency = Math.max(1, Number(process.env.LAB_GRADER_FIXTURE_CONCURRENCY ?? 1));
+/** Gradings at once by default: see the README's measured figures for how it was chosen. */
+const FIXTURE_CONCURRENCY = 3;
+const concurrency = Math.max(1, Number(process.env.LAB_GRADER_FIXTURE_CONCURRENCY ?? FIXTURE_CONCURRENCY));
 const echo = process.env.LAB_GRADER_ECHO === '1';
 const slot = limiter(concurrency);
 
-/** A warm full grade of the reference should take less than this (design target). */
+/** A warm full grade of the reference should take less than this (design target), alone on the cluster. */
 const REFERENCE_TARGET_MS = 3 * 60_000;
-/** Beyond this the suite fails: something is wrong, not just a busy machine. */
-const REFERENCE_CEILING_MS = 5 * 60_000;
+/** Beyond this the suite fails: something is wrong, not just a busy machine (it shares the cluster here). */
+const REFERENCE_CEILING_MS = 6 * 60_000;
 const FIXTURE_TIMEOUT_MS = 45 * 60_000;
 
 const graded: Graded[] = [];
@@ -32,7 +34,7 @@ function clusterTooSmall(g: Graded): string | undefined {
 }
 const suiteStarted = Date.now();
 
-// Live gradings first (longest first when lanes run side by side); the ungradable ones (exit 2) are instant.
+// The reference first, then the other live gradings; the ungradable ones (exit 2) are instant.
 const names = fixtureNames().filter((n) => n !== 'reference');
 const ordered = [...names.filter((n) => !expectedFor(n).exit.includes(2)), ...names.filter((n) => expectedFor(n).exit.includes(2))];
 
@@ -49,8 +51,8 @@ afterAll(() => {
 });
 
 describe('fixture submissions graded on the live cluster', () => {
-  it('reference: full marks and exit 0, in under 3 minutes warm', async () => {
-    const g = await gradeFixture('reference', { context, echo });
+  it.concurrent('reference: full marks and exit 0, in under 3 minutes warm', async ({ expect }) => {
+    const g = await slot(() => gradeFixture('reference', { context, echo }));
     graded.push(g);
     console.log(`reference graded in ${formatDuration(g.durationMs)} (target < ${formatDuration(REFERENCE_TARGET_MS)})`);
     expect(g.result, g.stderr).toBeDefined();

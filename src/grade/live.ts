@@ -73,6 +73,8 @@ const NAMESPACE_DELETE_AFTER_STOP_MS = 20_000;
 const METRICS_PREFLIGHT_MS = 60_000;
 /** How long a grading waits for other gradings to free room on the cluster. */
 const ROOM_WAIT_MS = 6 * 60_000;
+/** How long a grading keeps the others from starting while its Pods get scheduled. */
+const PLACEMENT_WAIT_MS = 10_000;
 
 export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> {
   const lab = opts.lab ?? productionizing;
@@ -156,10 +158,14 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
         applied = dry;
         return appliesVerdict(dry, undefined);
       }
-      const waited = await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
-      applied = await applyAll(ctx, manifests, locate);
-      const appRejected = applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment);
-      if (!appRejected) rollout = await waitForRollout(ctx);
+      const waited = await oneAtATime(async () => {
+        const w = await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
+        applied = await applyAll(ctx, manifests, locate);
+        if (!applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) await podsPlaced(ctx, opts.manifests, run.signal);
+        return w;
+      });
+      if (!applied) throw new Error('internal: the specs were not applied');
+      if (!applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) rollout = await waitForRollout(ctx);
       const verdict = appliesVerdict(applied, rollout);
       return waited > 1_000 ? `${verdict} (after waiting ${Math.round(waited / 1000)}s for room on the cluster)` : verdict;
     });
@@ -263,6 +269,34 @@ async function preflightMetrics(kube: Kube, signal: AbortSignal): Promise<void> 
   }
 }
 
+let roomQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Gradings in one process (a batch, the fixture suite) take turns from "is there room?" until
+ * their Pods are scheduled: two that looked at the same free room at once would both apply, and
+ * the second one's Pods would sit in Pending, failing a learner for the grader's crowding.
+ */
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const turn = roomQueue.then(fn, fn);
+  roomQueue = turn.catch(() => undefined);
+  return turn;
+}
+
+/** Until the app's Pods are bound to nodes (so the next grading's room check counts them), at most a few seconds. */
+async function podsPlaced(ctx: ScenarioContext, manifests: readonly Record<string, unknown>[], signal: AbortSignal): Promise<void> {
+  const pods = appFootprint(manifests, REPLICAS_WANTED, milli(CONTAINER_DEFAULTS.defaultRequest.cpu))?.pods ?? 1;
+  await waitFor(
+    async () => {
+      const list = await ctx.pods();
+      const placed = list.filter((p) => p.spec?.nodeName).length;
+      return { done: placed >= pods, observed: `${placed} of ${pods} Pods scheduled` };
+    },
+    { description: `the app's Pods are scheduled`, timeoutMs: PLACEMENT_WAIT_MS, signal, intervalsMs: [250, 500] },
+  ).catch((error: unknown) => {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+  });
+}
+
 /**
  * Waits until the cluster has CPU room for the app's Pods (another grading may hold it), or
  * reports that it never could: that is the environment's limit, not the learner's mistake.
@@ -302,7 +336,7 @@ async function waitForRoom(
         description: `the cluster has room for the app's ${pods} Pods`,
         timeoutMs,
         signal,
-        intervalsMs: [2000, 5000],
+        intervalsMs: [1000, 2000],
         onProgress: (o) => progress(`waiting for other workloads to free room on the cluster: ${o}`),
       },
     );
