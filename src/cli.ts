@@ -17,6 +17,7 @@ import { resultFromVerdict, runStaticRubric, STATIC_CHECKS, submissionFailure } 
 import { buildContext } from './rubric/context.js';
 import { loadSubmission, type Submission } from './submission/load.js';
 import { applyPolicy, makeNamespaceName } from './submission/policy.js';
+import { errorText } from './util/error-text.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -180,7 +181,7 @@ function parseDurationOption(value: string): number {
   try {
     return parseDuration(value);
   } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    throw new InvalidArgumentError(errorText(err));
   }
 }
 
@@ -356,7 +357,7 @@ function finalizeForError(err: unknown, stopReason: string | undefined, io: CliI
     io.stderr(`lab-grader: ${err.message}\n${err.advice ? `  ${err.advice}\n` : ''}`);
     return { reason: err.message, unrun: 'error', exitCode: ExitCode.Environment };
   }
-  io.stderr(`lab-grader: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  io.stderr(`lab-grader: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorText(err)}\n`);
   return { reason: `the grader failed: ${describeError(err)}`, unrun: 'error', exitCode: ExitCode.Environment };
 }
 
@@ -442,7 +443,7 @@ function formatMs(ms: number): string {
 }
 
 function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorText(err);
 }
 
 function packageVersion(): string {

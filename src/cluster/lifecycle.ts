@@ -18,6 +18,7 @@ import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, removeUpstreamT
 import { applyProfileToCluster, installMetricsServer, verifyClusterReady, type ReadinessReport } from './readiness.js';
 import { DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, publishedPorts, type Profile } from './settings.js';
 import { PROJECT_ROOT, versions } from './versions.js';
+import { errorText } from '../util/error-text.js';
 
 export interface ClusterMarker {
   name: string;
@@ -176,7 +177,7 @@ async function cleanUpDeadRuns(context: string, progress: Progress): Promise<voi
     const deleted = await deleteNamespacesOfDeadRuns(loadKube(context));
     if (deleted.length) progress.step(`deleting namespaces of grading runs that died on this host: ${deleted.join(', ')}`);
   } catch (error) {
-    progress.step(`could not look for namespaces of dead runs: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    progress.step(`could not look for namespaces of dead runs: ${errorText(error).split('\n')[0]}`);
   }
 }
 
@@ -207,7 +208,7 @@ async function quickHealth(context: string): Promise<{ ok: boolean; reason: stri
     if (ready.length === 0) return { ok: false, reason: 'no node is Ready' };
     return { ok: true, reason: '' };
   } catch (error) {
-    return { ok: false, reason: `API server not answering: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+    return { ok: false, reason: `API server not answering: ${errorText(error).split('\n')[0]}` };
   }
 }
 
@@ -300,7 +301,7 @@ async function clusterStatus(name: string, progress: Progress): Promise<number> 
     return ExitCode.Passed;
   } catch (error) {
     progress.done();
-    out('ready', `no: ${error instanceof Error ? error.message : String(error)}`);
+    out('ready', `no: ${errorText(error)}`);
     return ExitCode.Environment;
   }
 }

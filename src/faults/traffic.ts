@@ -13,6 +13,7 @@
 import type { Kube } from '../kube/client.js';
 import { proxyRequest } from '../kube/http.js';
 import { sleep } from '../wait/wait-for.js';
+import { errorText } from '../util/error-text.js';
 
 export interface TrafficSample {
   /** ms since the epoch when the request was sent */
@@ -58,7 +59,7 @@ export function startServiceSampler(
         samples.push({ at, status: r.status, fromApiServer: r.fromApiServer, body: r.body.slice(0, 200) });
       } catch (error) {
         if (controller.signal.aborted) break;
-        samples.push({ at, status: 0, fromApiServer: false, body: '', error: error instanceof Error ? error.message : String(error) });
+        samples.push({ at, status: 0, fromApiServer: false, body: '', error: errorText(error) });
       }
       await sleep(Math.max(0, at + opts.intervalMs - Date.now()), controller.signal);
     }

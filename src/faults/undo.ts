@@ -3,6 +3,7 @@
 // Undos run last-in first-out, each with its own time limit; NotFound counts as already undone;
 // every entry runs even when an earlier one fails, and the first failure is reported.
 import { isNotFound } from '../kube/client.js';
+import { errorText } from '../util/error-text.js';
 
 export interface UndoEntry {
   /** What is undone, for messages: "delete namespace x", "stop CPU load in Pod y". */
@@ -116,6 +117,6 @@ export class UndoStack {
 }
 
 export function describeUndoFailure(f: UndoFailure): string {
-  const message = f.error instanceof Error ? f.error.message : String(f.error);
+  const message = errorText(f.error);
   return `${f.description}: ${message}`;
 }

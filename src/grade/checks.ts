@@ -6,6 +6,7 @@ import { checkResult, type CheckDefinition } from '../lab/types.js';
 import { EnvironmentError, type CheckResult, type CheckStatus, type SourceLocation } from '../model.js';
 import { WaitAbortedError, WaitTimeoutError } from '../wait/wait-for.js';
 import { BudgetExhausted, CheckFailed, CheckInconclusive, RunStopped } from './outcomes.js';
+import { errorText } from '../util/error-text.js';
 
 export interface Passed {
   message: string;
@@ -140,7 +141,7 @@ export class LiveChecks {
       return 'failed';
     }
     const diagnostics = await this.opts.diagnose();
-    const message = error instanceof CheckInconclusive ? error.message : `the grader could not decide: ${error instanceof Error ? error.message : String(error)}`;
+    const message = error instanceof CheckInconclusive ? error.message : `the grader could not decide: ${errorText(error)}`;
     this.record(def, 'error', message, started, diagnostics ? { diagnostics } : {});
     return 'error';
   }

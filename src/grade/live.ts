@@ -45,6 +45,7 @@ import { Budget, cleanupReserve } from './budget.js';
 import { LiveChecks } from './checks.js';
 import { BudgetExhausted, RunStopped } from './outcomes.js';
 import { loadLocator } from './sources.js';
+import { errorText } from '../util/error-text.js';
 
 export interface LiveGradeOptions {
   submissionDir: string;
@@ -248,7 +249,7 @@ async function connect(opts: LiveGradeOptions, signal: AbortSignal): Promise<Kub
       const cause = error instanceof ClusterUnreachableError ? error.cause : error;
       throw new EnvironmentError(`the cluster of context ${context} is not reachable: ${apiMessage(cause)}`, 'check the context with `kubectl --context ' + context + ' get nodes`');
     }
-    opts.onProgress(`no grading cluster reachable (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): bringing up the kind cluster "${DEFAULT_CLUSTER_NAME}"`);
+    opts.onProgress(`no grading cluster reachable (${errorText(error).split('\n')[0]}): bringing up the kind cluster "${DEFAULT_CLUSTER_NAME}"`);
     await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: progressFor(opts.onProgress) });
     return reach();
   }

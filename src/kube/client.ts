@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError } from '../model.js';
+import { errorText } from '../util/error-text.js';
 
 export interface Kube {
   config: k8s.KubeConfig;
@@ -94,13 +95,12 @@ export function apiMessage(error: unknown): string {
     }
     return `HTTP ${error.code}`;
   }
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return errorText(error);
 }
 
 /** Connection-level failures: the cluster is gone or unreachable (environment, exit 3). */
 export function isConnectionError(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.name} ${error.message} ${(error as { code?: unknown }).code ?? ''}` : String(error);
+  const text = error instanceof Error ? `${error.name} ${error.message} ${(error as { code?: unknown }).code ?? ''}` : errorText(error);
   return /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|EPIPE|socket hang up|FetchError/i.test(text);
 }
 

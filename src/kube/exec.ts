@@ -4,6 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import type { Kube } from './client.js';
+import { errorText } from '../util/error-text.js';
 
 export interface ExecResult {
   /** Exit code; undefined when the command could not be started at all. */
@@ -111,10 +112,10 @@ export async function execInPod(kube: Kube, opts: ExecOptions): Promise<ExecResu
             200,
           );
         });
-        ws.on('error', (e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))));
+        ws.on('error', (e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(errorText(e)))));
       })
       .catch((e: unknown) => {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorText(e);
         finish(() => resolve({ exitCode: undefined, stdout: '', stderr: '', statusMessage: message, startFailure: classifyStartFailure(message) }));
       });
   });

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Kube } from './client.js';
 import { proxyRequest, type ProxyTarget } from './http.js';
+import { errorText } from '../util/error-text.js';
 
 export interface LocalProxy {
   url: string;
@@ -31,7 +32,7 @@ export async function startLocalProxy(kube: Kube, target: ProxyTarget, opts: { t
         .catch((e: unknown) => {
           if (upstream.signal.aborted || res.headersSent) return void res.destroy();
           res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end(`proxy error: ${e instanceof Error ? e.message : String(e)}`);
+          res.end(`proxy error: ${errorText(e)}`);
         });
     });
   });

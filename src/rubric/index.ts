@@ -10,6 +10,7 @@ import * as probes from './probes.js';
 import * as replicas from './replicas.js';
 import * as security from './security.js';
 import * as submission from './submission.js';
+import { errorText } from '../util/error-text.js';
 
 export const STATIC_CHECKS: Readonly<Record<string, StaticCheck>> = {
   'submission.parses': submission.parses,
@@ -43,7 +44,7 @@ export function runStaticRubric(sub: Submission, lab: LabDefinition = production
         verdict = impl(ctx);
       } catch (err) {
         // An unexpected shape in the learner's files must not abort the rubric.
-        return checkResult(def, 'error', `the grader could not decide: ${err instanceof Error ? err.message : String(err)}`, performance.now() - started);
+        return checkResult(def, 'error', `the grader could not decide: ${errorText(err)}`, performance.now() - started);
       }
       return resultFromVerdict(def, verdict, performance.now() - started);
     });

@@ -10,6 +10,7 @@ import { EnvironmentError } from '../model.js';
 import { waitFor, WaitTimeoutError, type Condition, type Observation } from '../wait/wait-for.js';
 import type { Budget } from '../grade/budget.js';
 import { BudgetExhausted, CheckFailed } from '../grade/outcomes.js';
+import { errorText } from '../util/error-text.js';
 
 /** The lab's app as deployed: what the scenarios act on. */
 export interface AppUnderTest {
@@ -98,7 +99,7 @@ export class ScenarioContext {
         hpas: this.app.hpas,
       });
     } catch (error) {
-      return `(diagnostics could not be collected: ${error instanceof Error ? error.message : String(error)})`;
+      return `(diagnostics could not be collected: ${errorText(error)})`;
     }
   }
 }

@@ -13,6 +13,7 @@ import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import type { LiveChecks } from '../grade/checks.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { appHpas } from './replicas.js';
+import { errorText } from '../util/error-text.js';
 
 export const HPA_CHECKS = ['hpa.metrics-flow', 'hpa.scales-up', 'hpa.scales-down', 'hpa.restores-manual-scale'] as const;
 
@@ -67,7 +68,7 @@ export async function hpaScenario(ctx: ScenarioContext, checks: LiveChecks): Pro
     if (!checks.passed('hpa.scales-up')) {
       await checks.block(['hpa.scales-down'], 'failed', `not tested: the HPA ${name} never scaled up under load, so there was nothing to scale down`);
     } else if (stopFailure !== undefined || stoppedAt === undefined) {
-      await checks.block(['hpa.scales-down'], 'error', `the grader could not stop its CPU load (${stopFailure instanceof Error ? stopFailure.message : String(stopFailure)}), so scaling down cannot be judged`);
+      await checks.block(['hpa.scales-down'], 'error', `the grader could not stop its CPU load (${errorText(stopFailure)}), so scaling down cannot be judged`);
     } else {
       await checks.run('hpa.scales-down', () => scalesDown(ctx, name, stoppedAt as number));
     }
@@ -143,7 +144,7 @@ async function scalesUp(ctx: ScenarioContext, name: string): Promise<ScaleUpResu
         targets.map((pod) =>
           stopBurn(ctx.kube, { namespace: ctx.namespace, pod, container: ctx.app.container }, marker, signal).then(
             (r) => ({ pod, problem: stopProblem(r) }),
-            (e: unknown) => ({ pod, problem: isNotFound(e) ? undefined : e instanceof Error ? e.message : String(e) }),
+            (e: unknown) => ({ pod, problem: isNotFound(e) ? undefined : errorText(e) }),
           ),
         ),
       );
@@ -275,7 +276,7 @@ async function restoresManualScale(ctx: ScenarioContext, name: string): Promise<
     );
     return `${obs.observed}, ${Math.round((Date.now() - scaledAt) / 1000)}s after the manual scale to 1`;
   } finally {
-    await undo.runNow().catch((e: unknown) => ctx.progress(`hpa: could not restore the replicas: ${e instanceof Error ? e.message : String(e)}`));
+    await undo.runNow().catch((e: unknown) => ctx.progress(`hpa: could not restore the replicas: ${errorText(e)}`));
   }
 }
 

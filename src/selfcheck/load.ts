@@ -3,6 +3,7 @@
 // as an undo. autocannon's default 10s request timeout would re-send long requests (and pile up
 // work in the app), so the timeout is set above the longest expected request.
 import autocannon from 'autocannon';
+import { errorText } from '../util/error-text.js';
 
 export interface LoadOptions {
   url: string;
@@ -50,7 +51,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
         pipelining: 1,
       },
       (err, result) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        if (err) return reject(err instanceof Error ? err : new Error(errorText(err)));
         resolve({
           requests: result.requests.sent,
           completed: result.requests.total,

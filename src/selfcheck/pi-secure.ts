@@ -8,6 +8,7 @@ import { waitFor } from '../wait/wait-for.js';
 import { applyLab, podName, TIMEOUTS, waits } from './common.js';
 import { clip, expectExec, expectStatus, podTarget } from './probes.js';
 import { StepFailure, type GroupContext, type Scenario } from './scenario.js';
+import { errorText } from '../util/error-text.js';
 
 const DEPLOYMENT = 'pi-secure-web';
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -85,7 +86,7 @@ async function firstVersionOutcome(ctx: GroupContext): Promise<string> {
   }
   const logs = await ctx.kube.core
     .readNamespacedPodLog({ namespace: ctx.namespace, name, ...(s.state?.terminated ? {} : { previous: true }), tailLines: 20 })
-    .catch((e: unknown) => `logs unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    .catch((e: unknown) => `logs unavailable: ${errorText(e)}`);
   if (/permission denied/i.test(logs)) {
     return `${name} (${hardened}) fails as the lab says: its app may not listen on port 80 ("${clip(/.*permission denied.*/i.exec(logs)?.[0] ?? '', 120)}")`;
   }

@@ -17,6 +17,7 @@ import { piSecureScenario } from './pi-secure.js';
 import { preflightScenario } from './preflight.js';
 import { describeError, runScenario, withTimeout, type Scenario, type ScenarioOutcome } from './scenario.js';
 import { whoamiScenario } from './whoami.js';
+import { errorText } from '../util/error-text.js';
 
 export interface SelfcheckOptions {
   /** Where to write the reports; default `reports/selfcheck`. */
@@ -93,7 +94,7 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
     finalize = await walkthrough();
   } catch (error) {
     // Not expected (steps catch their own errors): the grader itself failed.
-    stderr(`lab-grader selfcheck: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    stderr(`lab-grader selfcheck: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorText(error)}\n`);
     finalize = { reason: `the selfcheck failed: ${describeError(error)}`, unrun: 'error', exitCode: ExitCode.Environment };
   } finally {
     clearTimeout(budget);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { SubmissionError, UsageError, type SourceLocation } from '../model.js';
 import { formatLocation, isRecord, makeLocator, type ManifestObject } from './manifest.js';
+import { errorText } from '../util/error-text.js';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const MANIFEST_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];
@@ -299,7 +300,7 @@ function firstLine(text: string): string {
 }
 
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorText(err);
 }
 
 export function formatBytes(n: number): string {

@@ -1,6 +1,7 @@
 // One poller for every eventual assertion: a condition is polled with backoff until it is done,
 // the deadline passes or the signal aborts. On timeout the error carries what was expected and
 // the last thing observed, never a bare "deadline exceeded".
+import { errorText } from '../util/error-text.js';
 
 export interface Observation<T> {
   done: boolean;
@@ -30,7 +31,7 @@ export class WaitTimeoutError extends Error {
     readonly lastError: unknown,
     readonly timeoutMs: number,
   ) {
-    const err = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+    const err = lastError !== undefined ? `; last error: ${errorText(lastError)}` : '';
     super(`timed out after ${Math.round(timeoutMs / 1000)}s waiting until ${description}; last seen: ${lastObserved}${err}`);
     this.name = 'WaitTimeoutError';
   }
