@@ -4,9 +4,10 @@
 // marked with the run's id so stopping it kills only the grader's processes, and `timeout` ends
 // it on its own if the grader cannot (crash, lost cluster). The HPA then measures real usage of
 // the Pods' CPU requests through metrics-server, exactly as it would for real load.
-import type { Kube } from '../kube/client.js';
+import { isNotFound, type Kube } from '../kube/client.js';
 import { execInPod, type ExecResult } from '../kube/exec.js';
 import { cpuMilli } from '../kube/quantity.js';
+import { errorText } from '../util/error-text.js';
 
 /** Millicores. */
 export interface PodCpu {
@@ -98,4 +99,103 @@ type BurnTarget = { namespace: string; pod: string; container: string };
 
 function execIn(kube: Kube, target: BurnTarget, command: string[], signal?: AbortSignal): Promise<ExecResult> {
   return execInPod(kube, { ...target, command, timeoutMs: 20_000, ...(signal ? { signal } : {}) });
+}
+
+/** What stopping the load in one Pod came to. */
+export type StopOutcome =
+  | { pod: string; kind: 'stopped'; loops: number }
+  /** The Pod was deleted (by the HPA scaling down, the ReplicaSet, an eviction): no load is left to stop. */
+  | { pod: string; kind: 'gone'; why: string }
+  | { pod: string; kind: 'problem'; text: string };
+
+/**
+ * Decides one Pod's stop outcome from the exec result and, when the exec could not run, from
+ * whether the Pod still exists (same UID) with a running container. Pure, for unit tests.
+ */
+export function stopOutcome(
+  pod: string,
+  exec: { result?: ExecResult; error?: unknown },
+  now: { exists: boolean; sameUid: boolean; terminating: boolean; running: boolean } | undefined,
+): StopOutcome {
+  const r = exec.result;
+  if (r && r.exitCode === 0) return { pod, kind: 'stopped', loops: Number(/stopped (\d+)/.exec(r.stdout)?.[1] ?? 0) };
+  if (now && (!now.exists || !now.sameUid)) return { pod, kind: 'gone', why: 'the Pod was deleted' };
+  if (now?.terminating) return { pod, kind: 'gone', why: 'the Pod is being deleted' };
+  if (now && !now.running) return { pod, kind: 'gone', why: 'its container is not running (the loop went with it)' };
+  if (r?.startFailure === 'pod-not-found') return { pod, kind: 'gone', why: 'the Pod was deleted' };
+  if (r) return { pod, kind: 'problem', text: `exit ${r.exitCode ?? 'none'}: ${(r.stderr.trim() || r.statusMessage || 'no output').slice(0, 200)}` };
+  return { pod, kind: 'problem', text: errorText(exec.error) };
+}
+
+/**
+ * Busy loops in a set of the Deployment's Pods, by Pod name and UID. Pods are loaded only when
+ * asked (`load`); a Pod deleted meanwhile simply has no load left (`stopAll` counts it as done).
+ */
+export class CpuLoad {
+  private readonly loaded = new Map<string, string>();
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly target: { namespace: string; container: string; marker: string; seconds: number },
+  ) {}
+
+  /** Names of the Pods the load was started in and not yet found gone. */
+  pods(): string[] {
+    return [...this.loaded.keys()];
+  }
+
+  /** Starts a loop in one Pod; recorded before the exec so an undo covers a half-started loop. */
+  async load(pod: { name: string; uid: string }, signal?: AbortSignal): Promise<ExecResult> {
+    this.loaded.set(pod.name, pod.uid);
+    return startBurn(this.kube, { namespace: this.target.namespace, pod: pod.name, container: this.target.container }, this.target.marker, this.target.seconds, signal);
+  }
+
+  /** Forgets loaded Pods that are not among `current` (deleted); returns their names. */
+  forgetGone(current: ReadonlyArray<{ name: string; uid: string }>): string[] {
+    const alive = new Map(current.map((p) => [p.name, p.uid]));
+    const gone: string[] = [];
+    for (const [name, uid] of this.loaded) {
+      if (alive.get(name) !== uid) {
+        gone.push(name);
+        this.loaded.delete(name);
+      }
+    }
+    return gone;
+  }
+
+  /** Stops every loop; Pods deleted meanwhile count as stopped. Never throws. */
+  async stopAll(signal?: AbortSignal): Promise<StopOutcome[]> {
+    const outcomes = await Promise.all(
+      [...this.loaded].map(async ([pod, uid]) => {
+        const exec = await stopBurn(this.kube, { namespace: this.target.namespace, pod, container: this.target.container }, this.target.marker, signal).then(
+          (result): { result?: ExecResult; error?: unknown } => ({ result }),
+          (error: unknown): { result?: ExecResult; error?: unknown } => ({ error }),
+        );
+        if (exec.result?.exitCode === 0) return stopOutcome(pod, exec, undefined);
+        const now = await this.kube.core.readNamespacedPod({ namespace: this.target.namespace, name: pod }).then(
+          (p) => ({
+            exists: true,
+            sameUid: p.metadata?.uid === uid,
+            terminating: Boolean(p.metadata?.deletionTimestamp),
+            running: Boolean(p.status?.containerStatuses?.find((c) => c.name === this.target.container)?.state?.running),
+          }),
+          (error: unknown) => (isNotFound(error) ? { exists: false, sameUid: false, terminating: false, running: false } : undefined),
+        );
+        return stopOutcome(pod, exec, now);
+      }),
+    );
+    for (const o of outcomes) if (o.kind !== 'problem') this.loaded.delete(o.pod);
+    return outcomes;
+  }
+}
+
+/** "stopped in 2 Pods; 1 Pod was deleted meanwhile (x: the Pod was deleted)" */
+export function describeStops(outcomes: readonly StopOutcome[]): string {
+  const stopped = outcomes.filter((o) => o.kind === 'stopped').length;
+  const gone = outcomes.filter((o): o is Extract<StopOutcome, { kind: 'gone' }> => o.kind === 'gone');
+  const problems = outcomes.filter((o): o is Extract<StopOutcome, { kind: 'problem' }> => o.kind === 'problem');
+  const parts = [`stopped in ${stopped} Pod${stopped === 1 ? '' : 's'}`];
+  if (gone.length) parts.push(`${gone.length} loaded Pod${gone.length === 1 ? ' was' : 's were'} gone already (${gone.map((g) => `${g.pod}: ${g.why}`).join('; ')})`);
+  if (problems.length) parts.push(`could not stop it in ${problems.map((p) => `Pod ${p.pod} (${p.text})`).join(', ')}`);
+  return parts.join('; ');
 }

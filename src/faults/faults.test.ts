@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failAfterCallCount, snippet, TripTracker, tripBudget } from './app-failure.js';
-import { burnCommand, cpuMilli, MAX_TOTAL_BURN_MILLI, planBurn, stopCommand } from './cpu-load.js';
+import { burnCommand, cpuMilli, describeStops, MAX_TOTAL_BURN_MILLI, planBurn, stopCommand, stopOutcome } from './cpu-load.js';
+import { classifyStartFailure, type ExecResult } from '../kube/exec.js';
 import { describeSample, judgeTraffic, type TrafficSample } from './traffic.js';
 
 const app = (status: number, body = '') => ({ status, body, fromApiServer: false });
@@ -117,5 +118,47 @@ describe('judgeTraffic (requests through the Service)', () => {
   it('describes a sample relative to the failure', () => {
     expect(describeSample(s(1500, 500, { body: 'Unhealthy' }), 0)).toBe('1.5s: the app answered 500 Unhealthy');
     expect(describeSample(s(200, 503, { fromApiServer: true, body: '{"message":"no endpoints available"}' }), 0)).toContain('the API server answered 503');
+  });
+});
+
+describe('stopping the CPU load in Pods that may be gone', () => {
+  const exec = (r: Partial<ExecResult>): ExecResult => ({ exitCode: undefined, stdout: '', stderr: '', statusMessage: '', ...r });
+  const alive = { exists: true, sameUid: true, terminating: false, running: true };
+
+  it('counts the loops stopped', () => {
+    expect(stopOutcome('p', { result: exec({ exitCode: 0, stdout: 'stopped 2\n' }) }, undefined)).toEqual({ pod: 'p', kind: 'stopped', loops: 2 });
+  });
+
+  it('treats a Pod the HPA deleted as done, whatever the exec said', () => {
+    // What the exec handshake gives for a deleted Pod: the ws ErrorEvent's text.
+    const r = exec({ statusMessage: 'Unexpected server response: 404', startFailure: classifyStartFailure('Unexpected server response: 404') });
+    expect(r.startFailure).toBe('pod-not-found');
+    expect(stopOutcome('p', { result: r }, { exists: false, sameUid: false, terminating: false, running: false })).toMatchObject({ kind: 'gone' });
+    expect(stopOutcome('p', { result: r }, undefined)).toMatchObject({ kind: 'gone' });
+    expect(stopOutcome('p', { error: { type: 'error', message: 'x' } }, { ...alive, sameUid: false })).toMatchObject({ kind: 'gone' });
+    expect(stopOutcome('p', { result: exec({ statusMessage: 'container not found' }) }, { ...alive, terminating: true })).toMatchObject({ kind: 'gone' });
+    expect(stopOutcome('p', { result: exec({ statusMessage: 'container not found' }) }, { ...alive, running: false })).toMatchObject({ kind: 'gone' });
+  });
+
+  it('reports a real failure in readable words, never [object Object]', () => {
+    const event = { type: 'error', message: '', error: { message: 'socket hang up' } };
+    const o = stopOutcome('p', { error: event }, alive);
+    expect(o).toEqual({ pod: 'p', kind: 'problem', text: 'socket hang up' });
+    expect(stopOutcome('p', { error: {} }, alive)).toMatchObject({ kind: 'problem' });
+    expect(JSON.stringify(stopOutcome('p', { error: {} }, alive))).not.toContain('[object');
+    expect(stopOutcome('p', { result: exec({ exitCode: 1, stderr: 'sh: kill: permission denied' }) }, alive)).toEqual({
+      pod: 'p',
+      kind: 'problem',
+      text: 'exit 1: sh: kill: permission denied',
+    });
+  });
+
+  it('describes a mix of outcomes', () => {
+    expect(
+      describeStops([
+        { pod: 'a', kind: 'stopped', loops: 1 },
+        { pod: 'b', kind: 'gone', why: 'the Pod was deleted' },
+      ]),
+    ).toBe('stopped in 1 Pod; 1 loaded Pod was gone already (b: the Pod was deleted)');
   });
 });

@@ -14,7 +14,7 @@ export interface ExecResult {
   /** The V1Status message for failures (e.g. "command terminated with non-zero exit code"). */
   statusMessage: string;
   /** Why the command did not run: the executable is missing (no shell in the image), etc. */
-  startFailure?: 'executable-not-found' | 'container-not-running' | 'other';
+  startFailure?: 'executable-not-found' | 'container-not-running' | 'pod-not-found' | 'other';
 }
 
 export interface ExecOptions {
@@ -40,6 +40,8 @@ function collector(): { stream: Writable; text: () => string } {
 }
 
 export function classifyStartFailure(message: string): ExecResult['startFailure'] {
+  // The exec handshake of a Pod that no longer exists fails with the API server's 404.
+  if (/Unexpected server response: 404|pods? "[^"]*" not found/i.test(message)) return 'pod-not-found';
   if (/executable file not found|no such file or directory: unknown|not found in \$PATH/i.test(message)) return 'executable-not-found';
   if (/container not found|is not running|container .* not running|unable to upgrade connection: container not found/i.test(message)) {
     return 'container-not-running';

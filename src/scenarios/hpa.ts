@@ -4,11 +4,10 @@
 // two minutes: ~20s to scale up, ~50s to scale back down, a few seconds for the manual scale.
 import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, type HpaView } from '../kube/hpa-status.js';
 import { cpuRequestDefaulted, CONTAINER_DEFAULTS } from '../kube/namespace.js';
-import { isNotFound } from '../kube/client.js';
-import type { ExecResult } from '../kube/exec.js';
+import type * as k8s from '@kubernetes/client-node';
 import { isPodReady } from '../kube/pods.js';
 import { scaleDeployment } from '../kube/scale.js';
-import { cpuMilli, planBurn, startBurn, stopBurn } from '../faults/cpu-load.js';
+import { CpuLoad, cpuMilli, describeStops, planBurn } from '../faults/cpu-load.js';
 import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import type { LiveChecks } from '../grade/checks.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
@@ -132,41 +131,37 @@ async function scalesUp(ctx: ScenarioContext, name: string): Promise<ScaleUpResu
   const limitMilli = cpuMilli(spec?.resources?.limits?.cpu);
   const cpu = { ...(requestMilli ? { requestMilli } : {}), ...(limitMilli ? { limitMilli } : {}) };
   const plan = planBurn(baseline, cpu, hpa.cpuTargetPercent ?? 50);
-  const targets = loadable.slice(0, plan.pods).map((p) => p.metadata?.name ?? '?');
+  const targets = loadable.slice(0, plan.pods);
   if (targets.length === 0) throw new CheckInconclusive('no running app container to put CPU load in');
-  const marker = `lab-grader-burn-${ctx.runId}`;
+  const load = new CpuLoad(ctx.kube, { namespace: ctx.namespace, container: ctx.app.container, marker: `lab-grader-burn-${ctx.runId}`, seconds: BURN_SECONDS });
 
-  // Undo first: stop the busy loops in every Pod that may have one.
+  // Undo first: stop the busy loops in every Pod that may have one (a Pod deleted meanwhile has none left).
   const undo = ctx.undo.push(
-    `stop the CPU load in Pods ${targets.join(', ')}`,
+    `stop the CPU load in the app's Pods`,
     async (signal) => {
-      const results = await Promise.all(
-        targets.map((pod) =>
-          stopBurn(ctx.kube, { namespace: ctx.namespace, pod, container: ctx.app.container }, marker, signal).then(
-            (r) => ({ pod, problem: stopProblem(r) }),
-            (e: unknown) => ({ pod, problem: isNotFound(e) ? undefined : errorText(e) }),
-          ),
-        ),
-      );
-      const failed = results.find((r) => r.problem !== undefined);
-      if (failed) throw new Error(`could not stop the CPU load in Pod ${failed.pod}: ${failed.problem}`);
+      const outcomes = await load.stopAll(signal);
+      if (outcomes.some((o) => o.kind === 'problem')) throw new Error(`CPU load: ${describeStops(outcomes)}`);
+      if (outcomes.length > 0) ctx.progress(`hpa: CPU load ${describeStops(outcomes)}`);
     },
     { timeoutMs: 30_000 },
   );
   ctx.progress(`hpa: starting CPU load in ${targets.length} of ${baseline} Pods for at most ${BURN_SECONDS}s (each up to ${plan.perPodMilli}m, aiming at ${plan.expectedPercent}% of the CPU request on average)`);
   const loadStarted = Date.now();
-  for (const pod of targets) {
-    const r = await startBurn(ctx.kube, { namespace: ctx.namespace, pod, container: ctx.app.container }, marker, BURN_SECONDS, ctx.signal);
+  const startIn = async (pod: k8s.V1Pod): Promise<void> => {
+    const name = pod.metadata?.name ?? '?';
+    const r = await load.load({ name, uid: pod.metadata?.uid ?? '' }, ctx.signal);
     if (r.exitCode !== 0 || !/started \d+/.test(r.stdout)) {
       await undo.runNow().catch(() => undefined);
-      throw new CheckInconclusive(`the grader could not start CPU load in Pod ${pod}: exit ${r.exitCode ?? 'none'} ${r.stderr.trim() || r.statusMessage}`);
+      throw new CheckInconclusive(`the grader could not start CPU load in Pod ${name}: exit ${r.exitCode ?? 'none'}: ${r.stderr.trim() || r.statusMessage || 'no output'}`);
     }
-  }
+  };
+  for (const pod of targets) await startIn(pod);
   const stop = () => undo.runNow();
   try {
     const obs = await ctx.wait(
       async () => {
-        const [v, d] = await Promise.all([readHpa(ctx, name), ctx.deployment()]);
+        const [v, d, pods] = await Promise.all([readHpa(ctx, name), ctx.deployment(), ctx.pods()]);
+        await keepLoaded(ctx, load, pods, plan.pods);
         const replicas = d.spec?.replicas ?? 0;
         return {
           done: v.desiredReplicas > baseline || replicas > baseline,
@@ -192,11 +187,29 @@ async function scalesUp(ctx: ScenarioContext, name: string): Promise<ScaleUpResu
   }
 }
 
-/** Why stopping the loops in a Pod failed; undefined when they are stopped or the Pod is gone. */
-function stopProblem(r: ExecResult): string | undefined {
-  if (r.exitCode === 0) return undefined;
-  if (r.startFailure === 'container-not-running' || /not found/i.test(r.statusMessage)) return undefined;
-  return `exit ${r.exitCode ?? 'none'}: ${(r.stderr.trim() || r.statusMessage).slice(0, 200)}`;
+/**
+ * The load follows the Deployment's Pods: a loaded Pod that the HPA or the ReplicaSet deleted is
+ * forgotten (no load left to stop), and another running Pod is loaded in its place so the planned
+ * number of Pods stays loaded. Pods are never loaded beyond the plan, so Pods the HPA adds stay idle.
+ */
+async function keepLoaded(ctx: ScenarioContext, load: CpuLoad, pods: readonly k8s.V1Pod[], wanted: number): Promise<void> {
+  const current = pods.map((p) => ({ name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
+  const gone = load.forgetGone(current);
+  if (gone.length === 0) return;
+  const loaded = new Set(load.pods());
+  const spare = pods.filter((p) => !loaded.has(p.metadata?.name ?? '') && isPodReady(p) && appContainerStatus(p, ctx.app.container)?.state?.running);
+  const refill = spare.slice(0, Math.max(0, wanted - loaded.size));
+  ctx.progress(
+    `hpa: loaded Pod${gone.length === 1 ? '' : 's'} ${gone.join(', ')} ${gone.length === 1 ? 'was' : 'were'} deleted (scaled down or replaced)` +
+      (refill.length ? `; loading ${refill.map((p) => p.metadata?.name).join(', ')} instead` : '; no other running Pod to load'),
+  );
+  for (const p of refill) {
+    const name = p.metadata?.name ?? '?';
+    const r = await load.load({ name, uid: p.metadata?.uid ?? '' }, ctx.signal).catch((e: unknown) => errorText(e));
+    if (typeof r === 'string' || r.exitCode !== 0) {
+      ctx.progress(`hpa: could not load Pod ${name} instead: ${typeof r === 'string' ? r : `exit ${r.exitCode ?? 'none'}: ${r.stderr.trim() || r.statusMessage || 'no output'}`}`);
+    }
+  }
 }
 
 function describeCpuShort(v: HpaView): string {
