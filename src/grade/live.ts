@@ -1,14 +1,15 @@
 // Live grading: apply the submission into a fresh namespace and run the scenarios, in this order:
 //
-//   submission.applies   server-side apply, then the app Deployment's rollout (fails fast when
-//                        Pods cannot be created or started)
-//   replicas.ready-five  5 ready Pods, and no HPA minimum below 5
+//   submission.applies   server-side apply: passes when the API server accepts every object
+//   replicas.ready-five  the app Deployment's rollout (fails fast, with the most specific reason,
+//                        when Pods cannot be created, scheduled, pulled, configured or kept
+//                        running), 5 ready Pods that stay up, and no HPA minimum below 5
 //   security.exec-*      exec probes in a running app container (cheap, done while all is healthy)
 //   readiness.*, liveness.*   one Pod's app is made to fail; what Kubernetes does about it
 //   hpa.*                metrics, scale up under CPU load, back down, undo of a manual scale
 //
 // When the app cannot run because of the submission (the API server rejects its Deployment, its
-// Pods cannot be created or started), the checks that need it are reported as `failed` with that
+// Pods cannot be created, started or kept running), the checks that need it are reported as `failed` with that
 // cause, "not tested: …", and no points: the learner's work is why they could not pass, and a
 // `skipped` would read as "not the learner's concern". `error` is kept for what the grader or the
 // environment could not decide (an exec that could not run, a Pod the API server cannot reach).
@@ -31,12 +32,12 @@ import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
 import { productionizing } from '../lab/productionizing.js';
 import type { LabDefinition } from '../lab/types.js';
 import { EnvironmentError, type CheckResult, type RunResult } from '../model.js';
-import { applyAll, appliesVerdict, waitForRollout, type ApplyOutcome, type RolloutOutcome } from '../scenarios/apply.js';
+import { applyAll, appliesVerdict, type ApplyOutcome } from '../scenarios/apply.js';
 import { ScenarioContext } from '../scenarios/context.js';
 import { groupFloors, timingsFromFlags } from '../scenarios/floor.js';
 import { hpaScenario } from '../scenarios/hpa.js';
 import { probesScenario } from '../scenarios/probes.js';
-import { readyFive, REPLICAS_WANTED } from '../scenarios/replicas.js';
+import { podsCheck, REPLICAS_WANTED, type PodsVerdict } from '../scenarios/replicas.js';
 import { securityScenario } from '../scenarios/security.js';
 import type { Progress } from '../util/progress.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
@@ -76,6 +77,8 @@ const METRICS_PREFLIGHT_MS = 60_000;
 const ROOM_WAIT_MS = 6 * 60_000;
 /** How long a grading keeps the others from starting while its Pods get scheduled. */
 const PLACEMENT_WAIT_MS = 10_000;
+/** The check about the app's Pods: it fails with the reason when they cannot run. */
+const PODS_CHECK = 'replicas.ready-five';
 
 export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> {
   const lab = opts.lab ?? productionizing;
@@ -135,7 +138,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     const app = appUnderTest(opts.manifests);
     const api = <T>(what: string, fn: () => Promise<T>): Promise<T> => withRetry(what, fn, { signal: run.signal });
     if (!app) {
-      await checks.run('submission.applies', async () => appliesVerdict(await applyAll({ kube, api }, manifests, locate), undefined));
+      await checks.run('submission.applies', async () => appliesVerdict(await applyAll({ kube, api }, manifests, locate)));
       await checks.block(checks.pending(), 'failed', `not tested: no Deployment in the specs runs the lab's app (image sixeyed/configurable)`, {
         hint: 'Run the app from a Deployment whose container image is sixeyed/configurable:21.04, as in the lab\'s specs.',
       });
@@ -150,14 +153,13 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     const ctx = new ScenarioContext(kube, namespace, app, run.signal, budget, undo, runId, opts.onProgress);
     diagnose = () => ctx.diagnostics();
     let applied: ApplyOutcome | undefined;
-    let rollout: RolloutOutcome | undefined;
     await checks.run('submission.applies', async () => {
       // A dry run first: an app Deployment the API server rejects is the learner's to fix,
       // whatever the room on the cluster; only then wait for room for the app's Pods.
       const dry = await applyAll(ctx, manifests, locate, { dryRun: true });
       if (dry.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) {
         applied = dry;
-        return appliesVerdict(dry, undefined);
+        return appliesVerdict(dry);
       }
       const waited = await oneAtATime(async () => {
         const w = await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
@@ -166,27 +168,36 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
         return w;
       });
       if (!applied) throw new Error('internal: the specs were not applied');
-      if (!applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) rollout = await waitForRollout(ctx);
-      const verdict = appliesVerdict(applied, rollout);
+      const verdict = appliesVerdict(applied);
       return waited > 1_000 ? `${verdict} (after waiting ${Math.round(waited / 1000)}s for room on the cluster)` : verdict;
     });
     const appRejection = applied?.rejections.find((r) => r.kind === 'Deployment' && r.name === app.deployment);
-    const appliesDiagnostics = checks.result('submission.applies')?.diagnostics;
-    const withDiagnostics = appliesDiagnostics ? { diagnostics: appliesDiagnostics } : {};
     if (checks.status('submission.applies') === 'error') {
       await checks.block(checks.pending(), 'error', 'not run: the grader could not apply the specs (see submission.applies)');
       return checks.results();
     }
     if (appRejection) {
-      await checks.block(checks.pending(), 'failed', `not tested: the API server rejected the app's Deployment: ${appRejection.message}`, withDiagnostics);
-      return checks.results();
-    }
-    if (rollout?.kind === 'blocked') {
-      await checks.block(checks.pending(), 'failed', `not tested: ${rollout.message}`, { ...(rollout.hint ? { hint: rollout.hint } : {}), ...withDiagnostics });
+      const appliesDiagnostics = checks.result('submission.applies')?.diagnostics;
+      await checks.block(checks.pending(), 'failed', `not tested: the API server rejected the app's Deployment: ${appRejection.message}`, appliesDiagnostics ? { diagnostics: appliesDiagnostics } : {});
       return checks.results();
     }
 
-    await checks.run('replicas.ready-five', () => readyFive(ctx));
+    // The check about the app's Pods: when they cannot run, the checks that need them are not tested.
+    const pods: PodsVerdict = {};
+    await checks.run(PODS_CHECK, () => podsCheck(ctx, pods));
+    const podsDiagnostics = checks.result(PODS_CHECK)?.diagnostics;
+    if (pods.cannotRun) {
+      await checks.block(checks.pending(), 'failed', `not tested: the app's Pods cannot run (see ${PODS_CHECK}): ${pods.cannotRun.message}`, {
+        hint: pods.cannotRun.hint,
+        ...(podsDiagnostics ? { diagnostics: podsDiagnostics } : {}),
+      });
+      return checks.results();
+    }
+    if (pods.noRoom) {
+      await checks.block(checks.pending(), 'error', `not run: the cluster has no room for the app's Pods (see ${PODS_CHECK})`);
+      return checks.results();
+    }
+
     await securityScenario(ctx, checks);
     await probesScenario(ctx, checks);
     await hpaScenario(ctx, checks);

@@ -100,7 +100,8 @@ export function details(c: CheckResult): string {
 
 function systemOut(c: CheckResult): string {
   const lines = [`${c.id}: ${c.status} (${c.points}/${c.maxPoints} points)`, c.message];
-  if (c.hint && c.status !== 'passed') lines.push(`Hint: ${c.hint}`);
+  // A message may already end with its hint: print it once.
+  if (c.hint && c.status !== 'passed' && !c.message.includes(c.hint)) lines.push(`Hint: ${c.hint}`);
   if (c.location) lines.push(`At: ${formatLocation(c.location)}`);
   if (c.diagnostics) lines.push('', 'Diagnostics:', c.diagnostics);
   return lines.join('\n');

@@ -1,6 +1,7 @@
 // How long Kubernetes may take to act on a failed app, from the Pod's own probe settings, so the
 // grader waits long enough for a slow-but-correct probe and no longer than needed otherwise.
 import type * as k8s from '@kubernetes/client-node';
+import { probeAction } from '../kube/pod-problems.js';
 
 /** Kubernetes' defaults for probe fields left out. */
 const DEFAULTS = { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1 } as const;
@@ -39,12 +40,7 @@ export function returnBoundMs(readiness: k8s.V1Probe | undefined, liveness: k8s.
 /** `httpGet /healthz on port 80 every 5s, failureThreshold 1` */
 export function describeProbe(probe: k8s.V1Probe | undefined): string {
   if (!probe) return 'none';
-  let action = 'no action';
-  if (probe.httpGet) action = `httpGet ${probe.httpGet.path ?? '/'} on port ${String(probe.httpGet.port)}`;
-  else if (probe.tcpSocket) action = `tcpSocket on port ${String(probe.tcpSocket.port)}`;
-  else if (probe.exec) action = `exec ${JSON.stringify(probe.exec.command ?? [])}`;
-  else if (probe.grpc) action = `grpc on port ${probe.grpc.port}`;
-  return `${action} every ${probe.periodSeconds ?? DEFAULTS.periodSeconds}s, failureThreshold ${probe.failureThreshold ?? DEFAULTS.failureThreshold}`;
+  return `${probeAction(probe)} every ${probe.periodSeconds ?? DEFAULTS.periodSeconds}s, failureThreshold ${probe.failureThreshold ?? DEFAULTS.failureThreshold}`;
 }
 
 /** Why a liveness probe did not notice the failure, in the learner's terms, if we can tell. */
@@ -61,4 +57,31 @@ export function livenessMissReason(probe: k8s.V1Probe | undefined, failedPaths: 
 
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, n));
+}
+
+/**
+ * Seconds after a container starts by which a liveness probe that fails from the start has
+ * made the kubelet kill it: the initial delay, failureThreshold periods, one timeout.
+ */
+export function livenessVerdictSeconds(probe: k8s.V1Probe): number {
+  return (probe.initialDelaySeconds ?? 0) + (probe.periodSeconds ?? DEFAULTS.periodSeconds) * (probe.failureThreshold ?? DEFAULTS.failureThreshold) + (probe.timeoutSeconds ?? DEFAULTS.timeoutSeconds);
+}
+
+/**
+ * Whether a passing readiness probe already shows the liveness probe passes: it asks the same
+ * (an httpGet of the same path and port, or a tcpSocket on a port the readiness probe reaches),
+ * with at least as much time to answer. Then a Ready Pod needs no wait for its liveness probe.
+ */
+export function livenessImpliedByReadiness(liveness: k8s.V1Probe | undefined, readiness: k8s.V1Probe | undefined): boolean {
+  if (!liveness) return true;
+  if (!readiness) return false;
+  if ((liveness.timeoutSeconds ?? DEFAULTS.timeoutSeconds) < (readiness.timeoutSeconds ?? DEFAULTS.timeoutSeconds)) return false;
+  const rPort = readiness.httpGet?.port ?? readiness.tcpSocket?.port;
+  if (liveness.httpGet && readiness.httpGet) {
+    const same = (a: k8s.V1HTTPGetAction, b: k8s.V1HTTPGetAction) =>
+      (a.path ?? '/') === (b.path ?? '/') && String(a.port) === String(b.port) && (a.scheme ?? 'HTTP') === (b.scheme ?? 'HTTP') && (a.host ?? '') === (b.host ?? '');
+    return same(liveness.httpGet, readiness.httpGet) && JSON.stringify(liveness.httpGet.httpHeaders ?? []) === JSON.stringify(readiness.httpGet.httpHeaders ?? []);
+  }
+  if (liveness.tcpSocket && rPort !== undefined) return String(liveness.tcpSocket.port) === String(rPort) && !liveness.tcpSocket.host;
+  return false;
 }

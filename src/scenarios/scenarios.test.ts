@@ -82,7 +82,6 @@ describe('applying', () => {
             applied: 3,
             rejections: [{ kind: 'Deployment', name: 'configurable', message: 'Deployment.apps "configurable" is invalid: spec.replicas: Invalid value: -1', location: { file: 'deployment.yaml', line: 8, column: 3 } }],
           },
-          undefined,
         );
       } catch (e) {
         return e;
@@ -96,9 +95,7 @@ describe('applying', () => {
     expect((err as CheckFailed).details.location).toEqual({ file: 'deployment.yaml', line: 8, column: 3 });
   });
 
-  it('passes with the rollout when everything was accepted', () => {
-    expect(appliesVerdict({ applied: 4, rejections: [] }, { kind: 'complete', message: 'Deployment configurable rolled out in 9s' })).toBe(
-      'the API server accepted all 4 objects; Deployment configurable rolled out in 9s',
-    );
+  it('passes when everything was accepted, whatever the Pods do later', () => {
+    expect(appliesVerdict({ applied: 4, rejections: [] })).toBe('the API server accepted all 4 objects');
   });
 });
