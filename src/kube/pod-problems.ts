@@ -135,7 +135,7 @@ function restartProblem(pod: k8s.V1Pod, cs: k8s.V1ContainerStatus, spec: k8s.V1C
       container: cs.name,
       message: `${where} was killed for using more memory than its limit${limit ? ` of ${limit}` : ''} (OOMKilled, exit ${last.exitCode}); restarted ${times}${backoff}`,
       hint: `Raise resources.limits.memory of container ${cs.name}${limit ? ` above ${limit}` : ''} to what the app needs.`,
-      final: true,
+      final,
     };
   }
   for (const kind of ['Startup', 'Liveness'] as const) {
@@ -151,7 +151,7 @@ function restartProblem(pod: k8s.V1Pod, cs: k8s.V1ContainerStatus, spec: k8s.V1C
         `the ${kind.toLowerCase()} probe of ${where} (${probeAction(probe)}) fails: ${got.words}, so the kubelet kills and restarts the container: restarted ${times}${backoff} ` +
         `(kubelet: "${oneLine(failure.message)}"${failure.count > 1 ? `, ${failure.count} times` : ''})`,
       hint: probeHint(kind, probe, got, opts.hints),
-      final: true,
+      final,
     };
   }
   if (!last) {
