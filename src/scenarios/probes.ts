@@ -21,8 +21,10 @@ import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import type { LiveChecks } from '../grade/checks.js';
 import type { UndoEntry } from '../faults/undo.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
-import { describeProbe, livenessBoundMs, livenessMissReason, readinessBoundMs, returnBoundMs } from './probe-timing.js';
+import { describeProbe, judgeRemoval, livenessBoundMs, livenessMissReason, predictedActions, readinessBoundMs, returnBoundMs, type RemovalJudgement } from './probe-timing.js';
+import { probeFailures } from '../kube/pod-problems.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
+import { errorText } from '../util/error-text.js';
 
 export const PROBE_CHECKS = [
   'readiness.removes-failed-pod',
@@ -42,6 +44,10 @@ const SAMPLE_MAX_MS = 60_000;
 const PROXY_SLACK_MS = 500;
 const JUDGE_WINDOW_MS = 4_000;
 const MIN_JUDGED_REQUESTS = 8;
+/** Pods tried in turn when what was observed cannot tell readiness from liveness. */
+const MAX_REMOVAL_ATTEMPTS = 2;
+/** More time for a restart the kubelet has already decided on (liveness failures recorded). */
+const LIVENESS_EXTRA_MS = 30_000;
 
 interface Baseline {
   pod: string;
@@ -66,10 +72,26 @@ export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): 
   let leftAt: number | undefined;
   try {
     const status = await checks.run('readiness.removes-failed-pod', async () => {
-      fault = await injectFault(ctx, service);
-      const r = await removesFailedPod(ctx, fault.baseline, service.name, fault.failedAt);
-      leftAt = r.leftAt;
-      return r.message;
+      const tried: string[] = [];
+      for (let attempt = 1; ; attempt++) {
+        fault = await injectFault(ctx, service, tried);
+        try {
+          const r = await removesFailedPod(ctx, fault.baseline, service.name, fault.failedAt);
+          leftAt = r.leftAt;
+          return r.message;
+        } catch (error) {
+          if (!(error instanceof RemovalUndecided)) throw error;
+          if (attempt >= MAX_REMOVAL_ATTEMPTS) {
+            throw new CheckInconclusive(`${tried.length > 0 ? `on ${tried.length + 1} Pods in turn, ` : ''}what was observed could not decide: ${error.message}`);
+          }
+          // Another Pod, from healthy Pods again: the first one is put back (or replaced) first.
+          ctx.progress(`readiness: ${error.message}; trying another Pod`);
+          tried.push(fault.baseline.pod);
+          await fault.sampler.stop();
+          await fault.undo.runNow().catch((e: unknown) => ctx.progress(`readiness: could not put Pod ${fault?.baseline.pod} back: ${errorText(e)}`));
+          fault = undefined;
+        }
+      }
     });
     if (!fault) {
       const first = checks.result('readiness.removes-failed-pod');
@@ -80,7 +102,11 @@ export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): 
       return;
     }
     const f = fault;
-    await checks.run('readiness.service-serves-healthy', () => servesHealthy(ctx, f.sampler, f.baseline, service.name, f.failedAt, leftAt));
+    if (status === 'error' && leftAt === undefined) {
+      await checks.block(['readiness.service-serves-healthy'], 'error', 'not judged: whether the failed Pod left the Service could not be decided (see readiness.removes-failed-pod)');
+    } else {
+      await checks.run('readiness.service-serves-healthy', () => servesHealthy(ctx, f.sampler, f.baseline, service.name, f.failedAt, leftAt));
+    }
   } finally {
     await fault?.sampler.stop();
   }
@@ -113,11 +139,12 @@ export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): 
 async function injectFault(
   ctx: ScenarioContext,
   service: { name: string; port: number | string },
+  exclude: readonly string[] = [],
 ): Promise<{ baseline: Baseline; failedAt: number; sampler: Sampler; undo: UndoEntry }> {
   // Two or more ready endpoints, so one can fail while a healthy one remains.
   let baseline: Baseline;
   try {
-    baseline = await pickTarget(ctx, service.name);
+    baseline = await pickTarget(ctx, service.name, exclude);
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     throw new CheckFailed(`not tested: failing one Pod needs at least ${MIN_READY_ENDPOINTS} ready Pods behind Service ${service.name}; last seen: ${error.lastObserved}`);
@@ -152,12 +179,12 @@ async function injectFault(
   return { baseline, failedAt, sampler, undo };
 }
 
-async function pickTarget(ctx: ScenarioContext, service: string): Promise<Baseline> {
+async function pickTarget(ctx: ScenarioContext, service: string, exclude: readonly string[]): Promise<Baseline> {
   const obs = await ctx.wait(
     async () => {
       const [eps, pods] = await Promise.all([ctx.api(`read the endpoints of ${service}`, () => serviceEndpoints(ctx.kube, ctx.namespace, service)), ctx.pods()]);
       const readyNames = new Set(eps.filter((e) => e.ready && e.pod).map((e) => e.pod as string));
-      const candidates = pods.filter((p) => readyNames.has(p.metadata?.name ?? '') && isPodReady(p) && appContainerStatus(p, ctx.app.container)?.state?.running);
+      const candidates = pods.filter((p) => !exclude.includes(p.metadata?.name ?? '') && readyNames.has(p.metadata?.name ?? '') && isPodReady(p) && appContainerStatus(p, ctx.app.container)?.state?.running);
       const observed = `${readyNames.size} ready endpoints in Service ${service} (${candidates.length} ready, running app Pods)`;
       if (readyNames.size < MIN_READY_ENDPOINTS || candidates.length === 0) return { done: false, observed };
       // The newest Pod: the others have been checked by earlier scenarios (exec) already.
@@ -229,43 +256,90 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** The observation could not decide between readiness and liveness: try another Pod, or report an error. */
+class RemovalUndecided extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemovalUndecided';
+  }
+}
+
+async function judgeFromRecord(ctx: ScenarioContext, b: Baseline, pod: k8s.V1Pod | undefined, failedAt: number): Promise<RemovalJudgement> {
+  const events = await ctx.api('list events', () => ctx.kube.core.listNamespacedEvent({ namespace: ctx.namespace, fieldSelector: `involvedObject.name=${b.pod}` }));
+  return judgeRemoval({
+    pod,
+    podName: b.pod,
+    container: ctx.app.container,
+    events: events.items,
+    failedAt,
+    ...(b.readiness ? { readiness: b.readiness } : {}),
+    ...(b.liveness ? { liveness: b.liveness } : {}),
+  });
+}
+
 async function removesFailedPod(ctx: ScenarioContext, b: Baseline, service: string, failedAt: number): Promise<{ message: string; leftAt: number }> {
   const bound = readinessBoundMs(b.readiness);
-  await ctx.wait(
-    async () => {
-      const s = await podState(ctx, b, service);
-      if (!s.pod || s.pod.metadata?.uid !== b.uid) {
-        throw new CheckFailed(`Pod ${b.pod} was deleted after its app failed, so whether it left the Service because of a readiness probe could not be seen`);
-      }
-      const sameContainer = s.running && s.containerId === b.containerId && s.restarts === b.restarts;
-      if (!sameContainer) {
-        throw new CheckFailed(
-          `Pod ${b.pod} stayed in the endpoints of Service ${service} after its app failed until its container was restarted (restarts ${b.restarts}→${s.restarts}${s.running ? '' : ', container not running'}): ` +
-            `that was the liveness probe; a readiness probe takes the failed Pod out while its container keeps running. Readiness probe: ${describeProbe(b.readiness)}`,
-          b.readiness ? {} : { hint: 'Add a readinessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 1, failureThreshold: 1.' },
-        );
-      }
-      const where = s.inEndpoints ? 'still a ready endpoint' : 'out of the ready endpoints';
+  const noProbeHint = b.readiness ? {} : { hint: 'Add a readinessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 1, failureThreshold: 1.' };
+  let restarted: { pod: k8s.V1Pod; restarts: number; running: boolean } | undefined;
+  let timedOut: WaitTimeoutError | undefined;
+  await ctx
+    .wait(
+      async () => {
+        const s = await podState(ctx, b, service);
+        if (!s.pod || s.pod.metadata?.uid !== b.uid) {
+          throw new RemovalUndecided(`Pod ${b.pod} was deleted after its app failed, so whether it left the Service because of a readiness probe could not be seen`);
+        }
+        const sameContainer = s.running && s.containerId === b.containerId && s.restarts === b.restarts;
+        if (!sameContainer) {
+          restarted = { pod: s.pod, restarts: s.restarts, running: s.running };
+          return { done: true, observed: `Pod ${b.pod}'s container was restarted (restarts ${b.restarts}→${s.restarts}) before it was seen out of the endpoints` };
+        }
+        const where = s.inEndpoints ? 'still a ready endpoint' : 'out of the ready endpoints';
+        return {
+          done: !s.inEndpoints,
+          observed: `Pod ${b.pod} (app failed, container running, restarts ${s.restarts}) is ${where} of Service ${service}`,
+        };
+      },
+      {
+        description: `Pod ${b.pod}, whose app answers 500, leaves the ready endpoints of Service ${service} while its container keeps running`,
+        timeoutMs: Math.max(1_000, bound - (Date.now() - failedAt)),
+        intervalsMs: [250],
+        onProgress: (o) => ctx.progress(`readiness: ${o}`),
+        isFatal: (e) => e instanceof RemovalUndecided,
+      },
+    )
+    .catch((error: unknown) => {
+      if (error instanceof WaitTimeoutError) timedOut = error;
+      else throw error;
+    });
+
+  if (restarted || timedOut) {
+    // What was observed does not show readiness acting: ask the kubelet's own record.
+    const pod = restarted?.pod ?? (await podState(ctx, b, service)).pod;
+    const judged = await judgeFromRecord(ctx, b, pod, failedAt);
+    if (judged.kind === 'readiness-first') {
+      const leftAt = Math.max(judged.at, failedAt);
+      const seen = restarted
+        ? `its container was restarted by the liveness probe before the grader saw the endpoints change, but ${judged.evidence}`
+        : `the grader did not see the endpoints change within ${seconds(bound)}, but ${judged.evidence}`;
       return {
-        done: !s.inEndpoints,
-        observed: `Pod ${b.pod} (app failed, container running, restarts ${s.restarts}) is ${where} of Service ${service}`,
+        leftAt,
+        message: `the readiness probe took Pod ${b.pod} out of service after its app failed: ${seen} (readiness probe: ${describeProbe(b.readiness)})`,
       };
-    },
-    {
-      description: `Pod ${b.pod}, whose app answers 500, leaves the ready endpoints of Service ${service} while its container keeps running`,
-      timeoutMs: Math.max(1_000, bound - (Date.now() - failedAt)),
-      intervalsMs: [250],
-      onProgress: (o) => ctx.progress(`readiness: ${o}`),
-    },
-  ).catch((error: unknown) => {
-    if (error instanceof WaitTimeoutError) {
+    }
+    if (judged.kind === 'undecided') throw new RemovalUndecided(`Pod ${b.pod}: ${judged.message}`);
+    if (restarted) {
       throw new CheckFailed(
-        `expected Pod ${b.pod} to leave the ready endpoints of Service ${service} within ${seconds(bound)} of its app failing (its /healthz answers 500); it stayed. Readiness probe: ${describeProbe(b.readiness)}; last seen: ${error.lastObserved}`,
-        b.readiness ? {} : { hint: 'Add a readinessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 1, failureThreshold: 1.' },
+        `Pod ${b.pod} stayed in the endpoints of Service ${service} after its app failed until its container was restarted (restarts ${b.restarts}→${restarted.restarts}${restarted.running ? '' : ', container not running'}): ` +
+          `that was the liveness probe; a readiness probe takes the failed Pod out while its container keeps running. Readiness probe: ${describeProbe(b.readiness)}; ${judged.message}`,
+        noProbeHint,
       );
     }
-    throw error;
-  });
+    throw new CheckFailed(
+      `expected Pod ${b.pod} to leave the ready endpoints of Service ${service} within ${seconds(bound)} of its app failing (its /healthz answers 500); it stayed. Readiness probe: ${describeProbe(b.readiness)}; ${judged.message}; last seen: ${timedOut?.lastObserved ?? ''}`,
+      noProbeHint,
+    );
+  }
   const leftAt = Date.now();
   return {
     leftAt,
@@ -314,8 +388,8 @@ async function servesHealthy(ctx: ScenarioContext, sampler: Sampler, b: Baseline
 
 async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: number): Promise<{ message: string; restartedAt: number }> {
   const bound = livenessBoundMs(b.liveness);
-  const obs = await ctx
-    .wait(
+  const waitRestart = (timeoutMs: number) =>
+    ctx.wait(
       async () => {
         const pod = await ctx
           .api(`read Pod ${b.pod}`, () => ctx.kube.core.readNamespacedPod({ namespace: ctx.namespace, name: b.pod }))
@@ -337,20 +411,45 @@ async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: nu
       },
       {
         description: `the container of Pod ${b.pod} is restarted`,
-        timeoutMs: Math.max(1_000, bound - (Date.now() - failedAt)),
+        timeoutMs,
         intervalsMs: [500, 1000],
         onProgress: (o) => ctx.progress(`liveness: ${o}`),
       },
-    )
-    .catch((error: unknown) => {
-      if (error instanceof WaitTimeoutError) {
-        throw new CheckFailed(
-          `expected the container of Pod ${b.pod} to be restarted within ${seconds(bound)} of its app failing; it was not: ${livenessMissReason(b.liveness)}; last seen: ${error.lastObserved}`,
-          b.liveness ? {} : { hint: 'Add a livenessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 5.' },
-        );
-      }
-      throw error;
-    });
+    );
+  const obs = await waitRestart(Math.max(1_000, bound - (Date.now() - failedAt))).catch(async (error: unknown) => {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    const miss = livenessMissReason(b.liveness);
+    const predicted = predictedActions(b.readiness, b.liveness);
+    // A probe that cannot see the failure: the learner's. One that can but did not act in time:
+    // ask the kubelet's record before blaming the specs.
+    if (!b.liveness || b.liveness.tcpSocket || /does not report the app's failure/.test(miss)) {
+      throw new CheckFailed(
+        `expected the container of Pod ${b.pod} to be restarted within ${seconds(bound)} of its app failing; it was not: ${miss}; last seen: ${error.lastObserved}`,
+        b.liveness ? {} : { hint: 'Add a livenessProbe to the app container: httpGet /healthz on port 80, periodSeconds: 5.' },
+      );
+    }
+    if (predicted.livenessS !== undefined && predicted.livenessS * 1000 > bound) {
+      throw new CheckFailed(
+        `expected the container of Pod ${b.pod} to be restarted within ${seconds(bound)} of its app failing; it was not: its liveness probe (${describeProbe(b.liveness)}) needs up to ${predicted.livenessS}s to act; last seen: ${error.lastObserved}`,
+      );
+    }
+    const events = await ctx.api('list events', () => ctx.kube.core.listNamespacedEvent({ namespace: ctx.namespace, fieldSelector: `involvedObject.name=${b.pod}` }));
+    const failures = probeFailures(events.items, b.pod, 'Liveness', ctx.app.container);
+    if (failures && failures.at >= Math.floor(failedAt / 1000) * 1000 - 1000) {
+      ctx.progress(`liveness: the kubelet recorded "${failures.message}" but the restart is slow; waiting longer`);
+      return waitRestart(LIVENESS_EXTRA_MS).catch((again: unknown) => {
+        if (again instanceof WaitTimeoutError) {
+          throw new CheckInconclusive(
+            `the kubelet recorded "${failures.message}" for Pod ${b.pod}, but its container was not restarted within ${seconds(bound + LIVENESS_EXTRA_MS)}; ${predicted.text}: the node was too busy to finish the restart`,
+          );
+        }
+        throw again;
+      });
+    }
+    throw new CheckInconclusive(
+      `the container of Pod ${b.pod} was not restarted within ${seconds(bound)} and the kubelet recorded no liveness probe failure, although ${predicted.text} (liveness probe: ${describeProbe(b.liveness)}): the node was too busy to probe; last seen: ${error.lastObserved}`,
+    );
+  });
   const restartedAt = Date.now();
   return {
     restartedAt,

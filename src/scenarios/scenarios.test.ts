@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../kube/exec.js';
 import type { Manifest } from '../kube/apply.js';
 import { applyOrder, appliesVerdict } from './apply.js';
-import { describeProbe, livenessBoundMs, livenessMissReason, readinessBoundMs } from './probe-timing.js';
+import { describeProbe, judgeRemoval, livenessBoundMs, livenessImpliedByReadiness, livenessMissReason, livenessVerdictSeconds, predictedActions, readinessBoundMs } from './probe-timing.js';
 import { judgeChown, judgeToken, judgeUid } from './security.js';
 import { CheckFailed } from '../grade/outcomes.js';
 
@@ -97,5 +97,100 @@ describe('applying', () => {
 
   it('passes when everything was accepted, whatever the Pods do later', () => {
     expect(appliesVerdict({ applied: 4, rejections: [] })).toBe('the API server accepted all 4 objects');
+  });
+});
+
+describe('readiness or liveness, from the kubelet\'s record', () => {
+  const readiness = { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1, failureThreshold: 1 };
+  const liveness = { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 5, failureThreshold: 1 };
+  const failedAt = Date.parse('2026-12-01T12:00:10.400Z');
+  // The Pod as read after the liveness restart: killed at :16, running again.
+  const pod = (ready?: { status: string; at: string }) => ({
+    metadata: { name: 'configurable-abc-1' },
+    status: {
+      conditions: ready ? [{ type: 'Ready', status: ready.status, lastTransitionTime: ready.at as unknown as Date }] : [],
+      containerStatuses: [
+        {
+          name: 'app',
+          image: 'x',
+          imageID: '',
+          ready: false,
+          restartCount: 1,
+          state: { running: { startedAt: new Date('2026-12-01T12:00:17Z') } },
+          lastState: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: new Date('2026-12-01T12:00:16Z') } },
+        },
+      ],
+    },
+  });
+  const unhealthy = (message: string, first: string) => ({
+    metadata: {},
+    involvedObject: { kind: 'Pod', name: 'configurable-abc-1', fieldPath: 'spec.containers{app}' },
+    reason: 'Unhealthy',
+    message,
+    firstTimestamp: new Date(first),
+    lastTimestamp: new Date(first),
+    count: 1,
+  });
+  const base = { podName: 'configurable-abc-1', container: 'app', failedAt, readiness, liveness };
+
+  it('readiness acted first when the kubelet recorded its failure before the restart', () => {
+    const j = judgeRemoval({ ...base, pod: pod(), events: [unhealthy('Readiness probe failed: HTTP probe failed with statuscode: 500', '2026-12-01T12:00:11Z')] });
+    expect(j).toMatchObject({ kind: 'readiness-first', at: Date.parse('2026-12-01T12:00:11Z') });
+    expect(j.kind === 'readiness-first' && j.evidence).toBe(
+      'the kubelet recorded "Readiness probe failed: HTTP probe failed with statuscode: 500" at 12:00:11, before it restarted the container at 12:00:16',
+    );
+  });
+
+  it('ignores readiness failures from before the app failed (the app starting) and after the restart', () => {
+    const events = [
+      unhealthy('Readiness probe failed: Get "http://10.244.0.9:80/healthz": dial tcp 10.244.0.9:80: connect: connection refused', '2026-12-01T11:59:00Z'),
+      unhealthy('Readiness probe failed: HTTP probe failed with statuscode: 500', '2026-12-01T12:00:40Z'),
+    ];
+    expect(judgeRemoval({ ...base, pod: pod(), events }).kind).toBe('undecided');
+  });
+
+  it('reads the Ready condition turning False before the restart', () => {
+    const j = judgeRemoval({ ...base, pod: pod({ status: 'False', at: '2026-12-01T12:00:12Z' }), events: [] });
+    expect(j).toMatchObject({ kind: 'readiness-first', at: Date.parse('2026-12-01T12:00:12Z') });
+  });
+
+  it('is undecided, never a failure, when the settings say readiness should have acted first', () => {
+    const j = judgeRemoval({ ...base, pod: pod({ status: 'False', at: '2026-12-01T12:00:16Z' }), events: [] });
+    expect(j.kind).toBe('undecided');
+    expect(j.kind === 'undecided' && j.message).toContain('the readiness probe takes the Pod out within 2s, the liveness probe restarts the container within 6s');
+  });
+
+  it("blames the specs when they make liveness act first, or readiness cannot see the failure", () => {
+    const slow = judgeRemoval({ ...base, readiness: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 10, failureThreshold: 3 }, pod: pod(), events: [] });
+    expect(slow.kind).toBe('liveness-first');
+    expect(slow.kind === 'liveness-first' && slow.message).toContain('within 31s');
+    expect(judgeRemoval({ ...base, readiness: { tcpSocket: { port: 80 } }, pod: pod(), events: [] }).kind).toBe('liveness-first');
+    const none = judgeRemoval({ ...base, readiness: undefined, pod: pod(), events: [] } as Parameters<typeof judgeRemoval>[0]);
+    expect(none).toMatchObject({ kind: 'liveness-first' });
+  });
+
+  it('predicts when each probe acts', () => {
+    expect(predictedActions(readiness, liveness)).toMatchObject({ readinessS: 2, livenessS: 6 });
+    expect(predictedActions(undefined, undefined).text).toBe('its probe settings predict: no readiness probe takes the Pod out, no liveness probe restarts the container');
+  });
+});
+
+describe('when a passing readiness probe vouches for the liveness probe', () => {
+  const get = (path: string, port: number | string = 80) => ({ httpGet: { path, port } });
+  it('same path and port: no wait needed', () => {
+    expect(livenessImpliedByReadiness(get('/healthz'), get('/healthz'))).toBe(true);
+    expect(livenessImpliedByReadiness(undefined, get('/healthz'))).toBe(true);
+    expect(livenessImpliedByReadiness({ tcpSocket: { port: 80 } }, get('/healthz'))).toBe(true);
+  });
+  it('another path, port, or a shorter timeout: the liveness probe has to be watched', () => {
+    expect(livenessImpliedByReadiness(get('/health'), get('/healthz'))).toBe(false);
+    expect(livenessImpliedByReadiness(get('/healthz', 8080), get('/healthz'))).toBe(false);
+    expect(livenessImpliedByReadiness(get('/healthz'), undefined)).toBe(false);
+    expect(livenessImpliedByReadiness({ ...get('/healthz'), timeoutSeconds: 1 }, { ...get('/healthz'), timeoutSeconds: 3 })).toBe(false);
+    expect(livenessImpliedByReadiness({ exec: { command: ['true'] } }, get('/healthz'))).toBe(false);
+  });
+  it('knows when a failing liveness probe would have acted', () => {
+    expect(livenessVerdictSeconds({ initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 1 })).toBe(16);
+    expect(livenessVerdictSeconds({})).toBe(31);
   });
 });
