@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UsageError } from '../model.js';
 import { batchExitCode, type BatchEntry, type BatchOutcome } from '../report/batch.js';
 import { readBatchDir, writeBatchFiles } from '../report/batch-files.js';
+import { errorText } from '../util/error-text.js';
 
 export interface MergeOptions {
   dirs: string[];
@@ -20,7 +21,7 @@ export async function runMerge(opts: MergeOptions): Promise<number> {
     try {
       shards.push({ dir, outcome: await readBatchDir(dir) });
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(errorText(err));
     }
   }
   const lab = shards[0]?.outcome.lab;

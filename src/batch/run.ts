@@ -31,6 +31,7 @@ import { formatDuration } from '../report/groups.js';
 import { loadSubmission } from '../submission/load.js';
 import { discoverSubmissions, type BatchInput } from './inputs.js';
 import { BatchProgress } from './progress.js';
+import { errorText } from '../util/error-text.js';
 
 /**
  * Default concurrency, measured on a 2-core machine (kind, 2 CPUs allocatable): see the README's
@@ -122,7 +123,7 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
       kube = loadKube(context);
       progress.line(await preflight(kube, context, concurrency, opts.concurrency === undefined));
     } catch (err) {
-      stopped = `the cluster is not usable: ${err instanceof Error ? err.message : String(err)}`;
+      stopped = `the cluster is not usable: ${errorText(err)}`;
       progress.line(`batch: ${stopped}`);
       if (err instanceof EnvironmentError && err.advice) progress.line(`  ${err.advice}`);
       await rewrite();

@@ -25,7 +25,8 @@ import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { describeUndoFailure, UndoStack } from '../faults/undo.js';
 import type { Manifest } from '../kube/apply.js';
 import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
-import { clusterRoom, describeRoom, milli, podsThatFit } from '../kube/capacity.js';
+import { clusterRoom, describeRoom, milli, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
+import { markRoom, readQueue } from '../kube/room-queue.js';
 import { readControllerArgs } from '../kube/control-plane.js';
 import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD } from '../kube/namespace.js';
 import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
@@ -74,7 +75,7 @@ const NAMESPACE_DELETE_TIMEOUT_MS = 60_000;
 const NAMESPACE_DELETE_AFTER_STOP_MS = 20_000;
 const METRICS_PREFLIGHT_MS = 60_000;
 /** How long a grading waits for other gradings to free room on the cluster. */
-const ROOM_WAIT_MS = 6 * 60_000;
+const ROOM_WAIT_MS = 10 * 60_000;
 /** How long a grading keeps the others from starting while its Pods get scheduled. */
 const PLACEMENT_WAIT_MS = 10_000;
 /** The check about the app's Pods: it fails with the reason when they cannot run. */
@@ -162,7 +163,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
         return appliesVerdict(dry);
       }
       const waited = await oneAtATime(async () => {
-        const w = await waitForRoom(kube, opts.manifests, budget, run.signal, opts.onProgress);
+        const w = await waitForRoom(kube, namespace, opts.manifests, budget, run.signal, opts.onProgress);
         applied = await applyAll(ctx, manifests, locate);
         if (!applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) await podsPlaced(ctx, opts.manifests, run.signal);
         return w;
@@ -316,6 +317,7 @@ async function podsPlaced(ctx: ScenarioContext, manifests: readonly Record<strin
  */
 async function waitForRoom(
   kube: Kube,
+  namespace: string,
   manifests: readonly Record<string, unknown>[],
   budget: Budget,
   signal: AbortSignal,
@@ -335,15 +337,25 @@ async function waitForRoom(
       `grade on a cluster with more CPU (kind on a machine with 4 or more cores); the lab's spec requests 125m per Pod`,
     );
   }
-  if (podsThatFit(room, perPodMilli, 'now') >= pods) return 0;
+  // Take turns with other waiting gradings (see kube/room-queue.ts).
+  const asked = pods * perPodMilli;
+  const look = async (r: ClusterRoom) => {
+    const q = await withRetry('read the gradings waiting for room', () => readQueue(kube, namespace), { signal });
+    const now = podsThatFit({ ...r, pendingMilli: r.pendingMilli + q.reservedMilli }, perPodMilli, 'now');
+    const queue = q.ahead.length > 0 ? `; ${q.ahead.length} earlier grading${q.ahead.length === 1 ? '' : 's'} waiting first` : '';
+    const reserved = q.reservedMilli > 0 ? `, ${q.reservedMilli}m promised to a grading starting` : '';
+    return { done: now >= pods && q.ahead.length === 0, observed: `room for ${Math.min(now, pods)} of the app's ${pods} Pods (${perPodMilli}m CPU each): ${describeRoom(r)}${reserved}${queue}` };
+  };
+  const admit = () => withRetry('mark the grading as let in', () => markRoom(kube, namespace, 'admitted', asked), { signal });
+  if ((await look(room)).done) {
+    await admit();
+    return 0;
+  }
+  await withRetry('mark the grading as waiting for room', () => markRoom(kube, namespace, 'waiting', asked), { signal });
   const { timeoutMs, truncated } = budget.bound(ROOM_WAIT_MS);
   try {
     await waitFor(
-      async () => {
-        const r = await withRetry('read the room on the cluster', () => clusterRoom(kube), { signal });
-        const now = podsThatFit(r, perPodMilli, 'now');
-        return { done: now >= pods, observed: `room for ${Math.min(now, pods)} of the app's ${pods} Pods (${perPodMilli}m CPU each): ${describeRoom(r)}` };
-      },
+      async () => look(await withRetry('read the room on the cluster', () => clusterRoom(kube), { signal })),
       {
         description: `the cluster has room for the app's ${pods} Pods`,
         timeoutMs,
@@ -352,6 +364,7 @@ async function waitForRoom(
         onProgress: (o) => progress(`waiting for other workloads to free room on the cluster: ${o}`),
       },
     );
+    await admit();
     return Date.now() - started;
   } catch (error) {
     if (error instanceof WaitTimeoutError) {

@@ -9,6 +9,7 @@ import type { RunResult } from '../model.js';
 import { renderBatchJunit, renderBatchSummary, renderResultsCsv, sortEntries, type BatchEntry, type BatchOutcome } from './batch.js';
 import { renderReportHtml } from './html.js';
 import { writeFileAtomic } from './write.js';
+import { errorText } from '../util/error-text.js';
 
 export const BATCH_FILES = ['results.csv', 'junit.xml', 'summary.md', 'report.html'] as const;
 
@@ -61,7 +62,7 @@ export async function readBatchDir(outDir: string): Promise<BatchOutcome> {
   try {
     json = JSON.parse(await readFile(file, 'utf8')) as BatchJson;
   } catch (err) {
-    throw new Error(`${file}: not a batch output (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${file}: not a batch output (${errorText(err)})`);
   }
   if (typeof json.lab !== 'string' || !Array.isArray(json.entries)) throw new Error(`${file}: not a batch output (no lab or entries)`);
   const lab = getLab(json.lab);
