@@ -91,7 +91,7 @@ function testcase(run: RunResult, c: CheckResult, opts: JunitOptions): string[] 
 /** The body of <failure>/<error>: everything a learner needs, for readers that skip <system-out>. */
 export function details(c: CheckResult): string {
   const lines = [c.message];
-  if (c.hint) lines.push(`Hint: ${c.hint}`);
+  if (c.hint && !c.message.includes(c.hint)) lines.push(`Hint: ${c.hint}`);
   if (c.location) lines.push(`At: ${formatLocation(c.location)}`);
   lines.push(`Points: ${c.points}/${c.maxPoints} (${c.id})`);
   if (c.diagnostics) lines.push('', 'Diagnostics:', c.diagnostics);

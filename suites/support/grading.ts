@@ -17,6 +17,8 @@ export interface Expected {
   exit: number[];
   groups: Record<string, ExpectedVerdict>;
   static: { exit: number; failed: string[] };
+  /** Text each listed check's message must contain (the reason quoted from Kubernetes). */
+  messages?: Record<string, string>;
 }
 
 /** Fixture folders that have an expected.json, sorted. */
@@ -91,6 +93,12 @@ export function verdictMismatches(expected: Expected, result: RunResult): string
       out.push(`${group}: expected ${want}, got ${got}${detail ? ` (${detail})` : ''}`);
     }
   }
+  for (const [id, text] of Object.entries(expected.messages ?? {})) {
+    const c = result.checks.find((x) => x.id === id);
+    if (!c?.message.includes(text)) out.push(`${id}: expected its message to contain ${JSON.stringify(text)}, got ${JSON.stringify(c?.message ?? 'no such check')}`);
+  }
+  const unreadable = result.checks.filter((c) => `${c.message} ${c.diagnostics ?? ''}`.includes('[object Object]')).map((c) => c.id);
+  if (unreadable.length > 0) out.push(`unreadable error text ([object Object]) in ${unreadable.join(', ')}`);
   return out;
 }
 
