@@ -48,6 +48,8 @@ const MIN_JUDGED_REQUESTS = 8;
 const MAX_REMOVAL_ATTEMPTS = 2;
 /** More time for a restart the kubelet has already decided on (liveness failures recorded). */
 const LIVENESS_EXTRA_MS = 30_000;
+/** More time for an EndpointSlice to drop a Pod the kubelet has already marked unready. */
+const LATE_ENDPOINTS_MS = 30_000;
 
 interface Baseline {
   pod: string;
@@ -318,10 +320,33 @@ async function removesFailedPod(ctx: ScenarioContext, b: Baseline, service: stri
     const pod = restarted?.pod ?? (await podState(ctx, b, service)).pod;
     const judged = await judgeFromRecord(ctx, b, pod, failedAt);
     if (judged.kind === 'readiness-first') {
-      const leftAt = Math.max(judged.at, failedAt);
+      // Traffic is judged from when the failed app could no longer be reached through the
+      // Service: once restarted (the new container is healthy or not yet ready), or once the
+      // EndpointSlice, late on a busy machine, drops the Pod.
+      let leftAt = Date.now();
+      if (!restarted) {
+        const gone = await ctx
+          .wait(
+            async () => {
+              const s = await podState(ctx, b, service);
+              const restartedNow = !s.running || s.containerId !== b.containerId || s.restarts !== b.restarts;
+              return { done: !s.inEndpoints || restartedNow, observed: `Pod ${b.pod} is ${s.inEndpoints ? 'still' : 'no longer'} a ready endpoint of Service ${service}` };
+            },
+            { description: `the EndpointSlice of Service ${service} drops Pod ${b.pod}, which the kubelet marked unready`, timeoutMs: LATE_ENDPOINTS_MS, intervalsMs: [250, 500] },
+          )
+          .then(() => true)
+          .catch((e: unknown) => {
+            if (e instanceof WaitTimeoutError) return false;
+            throw e;
+          });
+        if (!gone) {
+          throw new RemovalUndecided(`the kubelet marked Pod ${b.pod} unready (${judged.evidence}), but its Service ${service} kept it as a ready endpoint for ${seconds(bound + LATE_ENDPOINTS_MS)}`);
+        }
+        leftAt = Date.now();
+      }
       const seen = restarted
         ? `its container was restarted by the liveness probe before the grader saw the endpoints change, but ${judged.evidence}`
-        : `the grader did not see the endpoints change within ${seconds(bound)}, but ${judged.evidence}`;
+        : `the grader saw the endpoints change only after ${seconds(leftAt - failedAt)}, but ${judged.evidence}`;
       return {
         leftAt,
         message: `the readiness probe took Pod ${b.pod} out of service after its app failed: ${seen} (readiness probe: ${describeProbe(b.readiness)})`,
