@@ -78,9 +78,20 @@ export async function securityScenario(ctx: ScenarioContext, checks: LiveChecks)
     });
     return;
   }
-  const name = pod.metadata.name;
+  let name = pod.metadata.name;
   const probe = async (command: string[], judge: (r: ExecResult) => ProbeVerdict): Promise<string> => {
-    const r = await execInPod(ctx.kube, { namespace: ctx.namespace, pod: name, container: ctx.app.container, command, timeoutMs: 20_000, signal: ctx.signal });
+    const run = () => execInPod(ctx.kube, { namespace: ctx.namespace, pod: name, container: ctx.app.container, command, timeoutMs: 20_000, signal: ctx.signal });
+    let r = await run();
+    if (r.startFailure === 'pod-not-found' || r.startFailure === 'container-not-running') {
+      // The Pod went away (an HPA scaling down, the ReplicaSet replacing it): probe another one.
+      const other = (await ctx.pods()).filter((p) => p.metadata?.name !== name && appContainerStatus(p, ctx.app.container)?.state?.running);
+      const next = other.find(isPodReady) ?? other[0];
+      if (next?.metadata?.name) {
+        ctx.progress(`security: Pod ${name} is gone (${r.statusMessage}); probing Pod ${next.metadata.name} instead`);
+        name = next.metadata.name;
+        r = await run();
+      }
+    }
     const v = judge(r);
     const message = `in Pod ${name}: ${v.message}`;
     if (v.verdict === 'fail') throw new CheckFailed(message);
