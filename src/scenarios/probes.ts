@@ -21,6 +21,7 @@ import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import type { LiveChecks } from '../grade/checks.js';
 import type { UndoEntry } from '../faults/undo.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
+import { appHpas } from './replicas.js';
 import { describeProbe, judgeRemoval, livenessBoundMs, livenessMissReason, predictedActions, readinessBoundMs, returnBoundMs, type RemovalJudgement } from './probe-timing.js';
 import { probeFailures } from '../kube/pod-problems.js';
 import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
@@ -66,6 +67,8 @@ export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): 
     await checks.block(PROBE_CHECKS, 'failed', `not tested: no Service selects the Pods of Deployment ${ctx.app.deployment}, so there is no traffic to take them out of`);
     return;
   }
+
+  await letHpaSettle(ctx);
 
   // Setting up and injecting the fault happen inside the first check, so a run stopped meanwhile
   // reports that check as the one interrupted; when the fault cannot be injected, the other
@@ -526,4 +529,37 @@ async function replaceIfNotRestarted(ctx: ScenarioContext, b: Baseline, signal: 
     },
     { description: `a ready Pod replaces ${b.pod}`, timeoutMs: 75_000, intervalsMs: [1000], signal },
   );
+}
+
+/** Longest wait for an HPA to scale the idle app down to its minimum before a Pod is failed. */
+const HPA_SETTLE_MS = 120_000;
+
+/**
+ * An HPA whose minimum is below the Deployment's replicas removes Pods once the app is idle, and a
+ * ReplicaSet removes not-ready Pods first: the very Pod whose app the grader failed. So the
+ * scale-down is let happen first; the fault then goes into a Pod that stays. A wait that runs out
+ * goes on regardless (a removed target is then tried again on another Pod).
+ */
+async function letHpaSettle(ctx: ScenarioContext): Promise<void> {
+  const hpas = await appHpas(ctx);
+  if (hpas.length === 0) return;
+  const min = Math.max(...hpas.map((h) => h.minReplicas));
+  const replicas = (await ctx.deployment()).spec?.replicas ?? 0;
+  if (min >= replicas) return;
+  ctx.progress(`readiness: the HPA's minimum (${min}) is below the ${replicas} replicas: waiting for it to scale the idle app down before failing a Pod`);
+  await ctx
+    .wait(
+      async () => {
+        const [d, pods] = await Promise.all([ctx.deployment(), ctx.kube.core.listNamespacedPod({ namespace: ctx.namespace, labelSelector: ctx.app.podSelector })]);
+        const want = d.spec?.replicas ?? 0;
+        const terminating = pods.items.filter((p) => p.metadata?.deletionTimestamp).length;
+        const ready = pods.items.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).length;
+        return { done: want <= min && terminating === 0 && ready >= want, observed: `Deployment ${ctx.app.deployment}: ${want} replicas, ${ready} ready, ${terminating} terminating (HPA minimum ${min})` };
+      },
+      { description: `the HPA scales Deployment ${ctx.app.deployment} down to its minimum of ${min}`, timeoutMs: HPA_SETTLE_MS, intervalsMs: [1000, 2000], onProgress: (o) => ctx.progress(`readiness: ${o}`) },
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      ctx.progress(`readiness: the HPA did not scale down within ${HPA_SETTLE_MS / 1000}s (${error.lastObserved}); going on`);
+    });
 }
