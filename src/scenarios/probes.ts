@@ -426,7 +426,9 @@ async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: nu
             throw e;
           });
         if (!pod || pod.metadata?.uid !== b.uid) {
-          throw new CheckFailed(`Pod ${b.pod} was deleted and replaced instead of having its container restarted`);
+          // Kubernetes never deletes a Pod for a failing liveness probe: a controller scaled it
+          // away, so whether its container would have been restarted cannot be seen.
+          throw new CheckInconclusive(`Pod ${b.pod} was deleted (scaled down or replaced) before its container was restarted, so the liveness probe could not be judged on it`);
         }
         const cs = appContainerStatus(pod, ctx.app.container);
         const restarts = cs?.restartCount ?? 0;
@@ -442,6 +444,7 @@ async function restartsContainer(ctx: ScenarioContext, b: Baseline, failedAt: nu
         timeoutMs,
         intervalsMs: [500, 1000],
         onProgress: (o) => ctx.progress(`liveness: ${o}`),
+        isFatal: (e) => e instanceof CheckInconclusive,
       },
     );
   const obs = await waitRestart(Math.max(1_000, bound - (Date.now() - failedAt))).catch(async (error: unknown) => {
