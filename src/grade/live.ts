@@ -78,8 +78,6 @@ const METRICS_PREFLIGHT_MS = 60_000;
 const ROOM_WAIT_MS = 10 * 60_000;
 /** How long a grading keeps the others from starting while its Pods get scheduled. */
 const PLACEMENT_WAIT_MS = 10_000;
-/** The check about the app's Pods: it fails with the reason when they cannot run. */
-const PODS_CHECK = 'replicas.ready-five';
 
 export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> {
   const lab = opts.lab ?? productionizing;
@@ -184,6 +182,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     }
 
     // The check about the app's Pods: when they cannot run, the checks that need them are not tested.
+    const PODS_CHECK = lab.podsCheck ?? 'replicas.ready-five';
     const pods: PodsVerdict = {};
     await checks.run(PODS_CHECK, () => podsCheck(ctx, pods));
     const podsDiagnostics = checks.result(PODS_CHECK)?.diagnostics;

@@ -96,6 +96,7 @@ export const productionizing: LabDefinition = {
   ],
   checks: PRODUCTIONIZING_CHECKS,
   specsDir,
+  podsCheck: 'replicas.ready-five',
 };
 
 /** `docker.io/sixeyed/configurable:21.04@sha256:…` → `sixeyed/configurable` */
