@@ -182,19 +182,19 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     }
 
     // The check about the app's Pods: when they cannot run, the checks that need them are not tested.
-    const PODS_CHECK = lab.podsCheck ?? 'replicas.ready-five';
+    const podsCheckId = lab.podsCheck ?? 'replicas.ready-five';
     const pods: PodsVerdict = {};
-    await checks.run(PODS_CHECK, () => podsCheck(ctx, pods));
-    const podsDiagnostics = checks.result(PODS_CHECK)?.diagnostics;
+    await checks.run(podsCheckId, () => podsCheck(ctx, pods));
+    const podsDiagnostics = checks.result(podsCheckId)?.diagnostics;
     if (pods.cannotRun) {
-      await checks.block(checks.pending(), 'failed', `not tested: the app's Pods cannot run (see ${PODS_CHECK}): ${pods.cannotRun.message}`, {
+      await checks.block(checks.pending(), 'failed', `not tested: the app's Pods cannot run (see ${podsCheckId}): ${pods.cannotRun.message}`, {
         hint: pods.cannotRun.hint,
         ...(podsDiagnostics ? { diagnostics: podsDiagnostics } : {}),
       });
       return checks.results();
     }
     if (pods.noRoom) {
-      await checks.block(checks.pending(), 'error', `not run: the cluster has no room for the app's Pods (see ${PODS_CHECK})`);
+      await checks.block(checks.pending(), 'error', `not run: the cluster has no room for the app's Pods (see ${podsCheckId})`);
       return checks.results();
     }
 
