@@ -79,7 +79,7 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
   const outcome = (): BatchOutcome => ({
     lab: opts.lab,
     entries: inputs.map(
-      (i) => entries.get(i.name) ?? { name: i.name, dir: i.dir, state: 'not-graded', exitCode: 3, durationMs: 0, reason: stopped ? `not graded: ${stopped}` : 'not graded yet (the batch is still running or was killed)' },
+      (i) => entries.get(i.name) ?? { name: i.name, dir: i.dir, state: 'not-graded', exitCode: 3, durationMs: 0, reason: stopped ? 'the batch stopped before grading it' : 'not graded yet (the batch is still running or was killed)' },
     ),
     ...(stopped ? { stopped } : {}),
   });
