@@ -20,6 +20,7 @@ export class BatchProgress {
   private readonly durations: number[] = [];
   private statusShown = false;
   private lastWaiting = '';
+  private lastWaitingAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly io: ProgressIo) {
@@ -40,10 +41,13 @@ export class BatchProgress {
     this.status();
   }
 
-  waiting(text: string): void {
-    if (text === this.lastWaiting) return;
-    this.lastWaiting = text;
-    this.line(`batch: ${text}`);
+  /** A state while waiting: a line when it changes, then at most one every 30 s. */
+  waiting(key: string, detail: string): void {
+    const now = Date.now();
+    if (key === this.lastWaiting && now - this.lastWaitingAt < 30_000) return;
+    this.lastWaiting = key;
+    this.lastWaitingAt = now;
+    this.line(`batch: ${key}: ${detail}`);
   }
 
   update(running: number, queued: number): void {

@@ -5,8 +5,9 @@
 // grading, and a submission that crashes or hangs its grader cannot take the batch down: a child
 // that outlives its time budget is stopped (SIGINT, then SIGKILL) and reported. The next
 // submission starts when a slot is free AND the cluster has CPU room for its app's Pods
-// (kube/capacity.ts), counting the Pods of gradings that started but have not created theirs yet.
-// Submissions with nothing to run (ungradable, no Deployment) start without waiting for room.
+// (kube/capacity.ts), counting the Pods of gradings that started but have not created theirs yet;
+// also the first one, so a cluster busy with other work holds the class back instead of failing
+// it. Submissions with nothing to run (ungradable, no Deployment) start without waiting for room.
 //
 // After every finished submission the batch files are rewritten, so an interrupted or killed
 // batch leaves them on disk saying what was not graded. A child that ends with exit 3 makes the
@@ -44,6 +45,8 @@ const REPLICAS = 5;
 const OVERRUN_GRACE_MS = 3 * 60_000;
 const KILL_AFTER_MS = 45_000;
 const GATE_POLL_MS = 3_000;
+/** How long the batch holds a submission back for room on the cluster before its grading starts anyway. */
+const ROOM_WAIT_MS = 30 * 60_000;
 
 export interface BatchOptions {
   source: string;
@@ -133,6 +136,8 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
   }
 
   const running = new Map<string, Running>();
+  const footprints = new Map<string, { pods: number; perPodMilli: number }>();
+  let waitingFor: { name: string; since: number } | undefined;
   let signals = 0;
   const wake = new Wakeup();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -156,18 +161,30 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
   try {
     while (queue.length > 0 || running.size > 0) {
       if (!stopped && queue.length > 0 && running.size < concurrency) {
-        const next = queue[0] as BatchInput;
-        const footprint = await footprintOf(next.dir);
-        const gate = running.size === 0 || footprint.pods === 0 ? { ok: true, why: '' } : await roomFor(kube as Kube, footprint, [...running.values()]).catch((err: unknown) => ({ ok: false, why: `could not read the room on the cluster: ${apiMessage(err)}` }));
+        // Submissions with no app to run need no room: they go ahead of one that waits for it.
+        for (const q of queue) if (!footprints.has(q.name)) footprints.set(q.name, await footprintOf(q.dir));
+        const idle = queue.findIndex((q) => footprints.get(q.name)?.pods === 0);
+        const index = running.size > 0 && idle >= 0 ? idle : 0;
+        const next = queue[index] as BatchInput;
+        const footprint = footprints.get(next.name) ?? { pods: 0, perPodMilli: 0 };
+        // Waiting here rather than in the grading keeps a busy cluster (other gradings, other
+        // users) from failing a submission with "no room"; after ROOM_WAIT_MS the grading starts
+        // anyway and reports the cluster's state itself, as it does when the cluster is too small.
+        if (waitingFor?.name !== next.name) waitingFor = { name: next.name, since: Date.now() };
+        const gate =
+          footprint.pods === 0 || Date.now() - waitingFor.since > ROOM_WAIT_MS
+            ? { ok: true, why: '' }
+            : await roomFor(kube as Kube, footprint, [...running.values()]).catch((err: unknown) => ({ ok: false, why: `could not read the room on the cluster: ${apiMessage(err)}` }));
         if (gate.ok) {
-          queue.shift();
+          waitingFor = undefined;
+          queue.splice(index, 1);
           const r = startGrading(next, footprint, opts, context as string, progress);
           running.set(next.name, r);
           progress.update(running.size, queue.length);
           void r.done.then(() => wake.now());
           continue;
         }
-        progress.waiting(`${next.name} waits for room on the cluster: ${gate.why}`);
+        progress.waiting(`${next.name} waits for room on the cluster`, gate.why);
       }
       if (stopped && queue.length > 0) {
         for (const q of queue.splice(0)) entries.set(q.name, { name: q.name, dir: q.dir, state: 'not-graded', exitCode: 3, durationMs: 0, reason: stopped });
@@ -300,8 +317,10 @@ async function roomFor(kube: Kube, next: { pods: number; perPodMilli: number }, 
   }
   const reservedPods = next.perPodMilli > 0 ? Math.ceil(reservedMilli / next.perPodMilli) : 0;
   const fit = podsThatFit(room, next.perPodMilli, 'now') - reservedPods;
+  // A cluster too small for the app even when idle: no point waiting, the grading says so.
+  const tooSmall = podsThatFit(room, next.perPodMilli, 'idle') < next.pods;
   return {
-    ok: fit >= next.pods,
+    ok: fit >= next.pods || tooSmall,
     why: `room for ${Math.max(0, fit)} of its ${next.pods} Pods (${next.perPodMilli}m CPU each) besides ${reservedPods} reserved for gradings starting up; ${describeRoom(room)}`,
   };
 }
