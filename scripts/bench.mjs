@@ -149,8 +149,9 @@ async function fullGrade(ctx, label, i) {
   for (const c of result.checks) groups[c.group] = (groups[c.group] ?? 0) + c.durationMs;
   const floors = Object.fromEntries((result.floors?.groups ?? []).map((f) => [f.group, f.floorMs]));
   const checks = Object.fromEntries(result.checks.filter((c) => c.durationMs > 500).map((c) => [c.id, c.durationMs]));
+  const notPassed = result.checks.filter((c) => c.status !== 'passed').map((c) => `${c.id} ${c.status}: ${c.message.split('\n')[0]}`);
   log(`full grade (${label}) #${i + 1}: ${(r.ms / 1000).toFixed(1)}s, exit ${r.code}, ${result.score}/${result.maxScore}`);
-  return { ms: r.ms, gradingMs: result.durationMs, code: r.code, score: result.score, maxScore: result.maxScore, groups, floors, checks, timings: result.floors?.timings };
+  return { ms: r.ms, gradingMs: result.durationMs, code: r.code, score: result.score, maxScore: result.maxScore, groups, floors, checks, notPassed, timings: result.floors?.timings };
 }
 
 function groupTable(runs) {
@@ -254,7 +255,7 @@ async function main() {
     try {
       await withOwnCluster(compareCluster, 'default', async (ctx, upMs) => {
         const run = await fullGrade(ctx, 'default', 0);
-        report.defaultProfile = { profile: 'default', clusterUpMs: Math.round(upMs), ms: Math.round(run.ms), code: run.code, timings: run.timings, groups: run.groups, floors: run.floors };
+        report.defaultProfile = { profile: 'default', clusterUpMs: Math.round(upMs), ms: Math.round(run.ms), code: run.code, notPassed: run.notPassed, timings: run.timings, groups: run.groups, floors: run.floors };
         report.ratio = Number((run.ms / report.fullGrade.median).toFixed(2));
       });
     } catch (error) {
