@@ -119,7 +119,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
       progress.step(`reusing cluster "${name}" (${marker ? `${marker.mode}, profile ${marker.profile}` : 'not created by lab-grader'})`);
       const artefacts = marker?.mode === 'offline' ? await ensureOfflineArtefacts(progress, { quiet: true }) : undefined;
       if (artefacts) await ensureRegistry(artefacts, progress);
-      await installMetricsServer(context, marker?.profile ?? profile, progress);
+      await installMetricsServer(context, marker?.profile ?? profile, progress, { skipIfCurrent: true });
       const report = await verifyClusterReady(context, progress);
       await cleanUpDeadRuns(context, progress);
       progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);

@@ -111,13 +111,36 @@ export async function waitForPodMetrics(
   return obs.value ?? 0;
 }
 
-export async function installMetricsServer(context: string, profile: Profile, progress: Progress): Promise<void> {
+export async function installMetricsServer(context: string, profile: Profile, progress: Progress, opts: { skipIfCurrent?: boolean } = {}): Promise<void> {
   const kube = loadKube(context);
   const docs = parseAllDocuments(metricsServerManifest(profile))
     .map((d) => d.toJS() as Manifest | null)
     .filter((d): d is Manifest => d !== null && typeof d === 'object');
+  if (opts.skipIfCurrent && (await metricsServerCurrent(kube, docs))) {
+    progress.step(`metrics-server present with the profile's arguments (profile ${profile})`);
+    return;
+  }
   await applyManifests(kube, docs);
   progress.step(`metrics-server applied (${docs.length} objects, profile ${profile})`);
+}
+
+/**
+ * Whether the metrics-server Deployment runs with exactly the manifest's image and arguments and
+ * has an available replica: then re-applying its nine objects on every reuse changes nothing.
+ */
+async function metricsServerCurrent(kube: Kube, docs: readonly Manifest[]): Promise<boolean> {
+  const wanted = docs.find((d) => d.kind === 'Deployment' && d.metadata?.name === 'metrics-server') as
+    | { spec?: { template?: { spec?: { containers?: Array<{ image?: string; args?: string[] }> } } } }
+    | undefined;
+  const want = wanted?.spec?.template?.spec?.containers?.[0];
+  if (!want) return false;
+  try {
+    const d = await kube.apps.readNamespacedDeployment({ namespace: 'kube-system', name: 'metrics-server' });
+    const have = d.spec?.template.spec?.containers[0];
+    return (d.status?.availableReplicas ?? 0) > 0 && have?.image === want.image && JSON.stringify(have?.args ?? []) === JSON.stringify(want.args ?? []);
+  } catch {
+    return false;
+  }
 }
 
 /** Profile settings that apply to objects kubeadm created (it does not reconcile them later). */
