@@ -353,21 +353,18 @@ function eventTime(e: k8s.CoreV1Event): number {
 }
 
 /**
- * Reads what explainPods needs: the namespace's events and, for restarted containers, the last
- * lines of their previous logs (at most `maxLogs`). Never throws for a log that cannot be read.
+ * Reads what explainPods needs: the namespace's events and, for the restarted containers named
+ * in `logsOf`, the last lines of their previous logs. Never throws for a log that cannot be read.
  */
 export async function readPodRecord(
   kube: Kube,
   namespace: string,
   pods: readonly k8s.V1Pod[],
-  opts: { maxLogs?: number; replicaFailure?: string } = {},
+  opts: { logsOf?: ReadonlyArray<{ pod: string; container: string }>; replicaFailure?: string } = {},
 ): Promise<PodRecord> {
   const events = (await kube.core.listNamespacedEvent({ namespace })).items;
   const previousLogs: Record<string, string> = {};
-  const restarted = pods.flatMap((p) =>
-    (p.status?.containerStatuses ?? []).filter((c) => (c.restartCount ?? 0) > 0 && c.lastState?.terminated?.reason !== 'OOMKilled').map((c) => ({ pod: p.metadata?.name ?? '', container: c.name })),
-  );
-  for (const r of restarted.slice(0, opts.maxLogs ?? 1)) {
+  for (const r of opts.logsOf ?? []) {
     try {
       const log = await kube.core.readNamespacedPodLog({ namespace, name: r.pod, container: r.container, previous: true, tailLines: PREVIOUS_LOG_LINES });
       previousLogs[`${r.pod}/${r.container}`] = String(log ?? '');
@@ -376,4 +373,23 @@ export async function readPodRecord(
     }
   }
   return { pods, events, previousLogs, ...(opts.replicaFailure ? { replicaFailure: opts.replicaFailure } : {}) };
+}
+
+/**
+ * explainPods from the cluster's record; for a container that keeps stopping, the last lines
+ * of its previous log are read and quoted.
+ */
+export async function explainFromCluster(
+  kube: Kube,
+  namespace: string,
+  pods: readonly k8s.V1Pod[],
+  opts: ExplainOptions & { replicaFailure?: string } = {},
+): Promise<PodProblem | undefined> {
+  const { replicaFailure, ...explain } = opts;
+  const record = await readPodRecord(kube, namespace, pods, replicaFailure ? { replicaFailure } : {});
+  const first = explainPods(record, explain);
+  const crashed = first?.pod && first.container && pods.some((p) => p.metadata?.name === first.pod && (p.status?.containerStatuses ?? []).some((c) => c.name === first.container && (c.restartCount ?? 0) > 0));
+  if (!first || !crashed || first.reason === 'OOMKilled' || first.reason === 'Unhealthy') return first;
+  const logs = await readPodRecord(kube, namespace, [], { logsOf: [{ pod: first.pod as string, container: first.container as string }] });
+  return explainPods({ ...record, previousLogs: logs.previousLogs ?? {} }, explain);
 }

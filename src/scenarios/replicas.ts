@@ -4,7 +4,7 @@
 // the app drop below 5.
 import type * as k8s from '@kubernetes/client-node';
 import { hpaView, targetsDeployment, type HpaView } from '../kube/hpa-status.js';
-import { explainPods, FINAL_WAITING, readPodRecord, type AppHints, type PodProblem } from '../kube/pod-problems.js';
+import { explainFromCluster, FINAL_WAITING, type AppHints, type PodProblem } from '../kube/pod-problems.js';
 import { isPodReady } from '../kube/pods.js';
 import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
 import { noRoomFor, rolloutState, type RolloutState } from '../kube/rollout.js';
@@ -38,10 +38,14 @@ export interface PodsVerdict {
 }
 
 async function explainNow(ctx: ScenarioContext, pods: readonly k8s.V1Pod[], opts: { includeReadiness?: boolean; replicaFailure?: string } = {}): Promise<PodProblem | undefined> {
-  const record = await ctx.api('read the events and logs of the app\'s Pods', () =>
-    readPodRecord(ctx.kube, ctx.namespace, pods, { maxLogs: 1, ...(opts.replicaFailure ? { replicaFailure: opts.replicaFailure } : {}) }),
+  return ctx.api('read the events and logs of the app\'s Pods', () =>
+    explainFromCluster(ctx.kube, ctx.namespace, pods, {
+      container: ctx.app.container,
+      hints: APP_HINTS,
+      ...(opts.includeReadiness ? { includeReadiness: true } : {}),
+      ...(opts.replicaFailure ? { replicaFailure: opts.replicaFailure } : {}),
+    }),
   );
-  return explainPods(record, { container: ctx.app.container, hints: APP_HINTS, ...(opts.includeReadiness ? { includeReadiness: true } : {}) });
 }
 
 /** Waits for the app Deployment's rollout, failing fast when its Pods cannot start. */
