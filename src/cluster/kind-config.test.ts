@@ -32,7 +32,7 @@ describe('kind cluster config', () => {
   it('adds the grading profile patches and leaves the default profile stock', () => {
     expect(kindClusterConfig('x', 'grading')).toContain('horizontal-pod-autoscaler-sync-period');
     const kubelet = readProfile('grading').kubeadmConfigPatches.map((p) => parse(p) as { kind: string; podPidsLimit?: number });
-    expect(kubelet.find((p) => p.kind === 'KubeletConfiguration')?.podPidsLimit).toBe(1024);
+    expect(kubelet.find((p) => p.kind === 'KubeletConfiguration')?.podPidsLimit).toBe(256);
     expect(kindClusterConfig('x', 'default')).not.toContain('kubeadmConfigPatches');
     // every patch is a kubeadm document that parses
     for (const p of readProfile('grading').kubeadmConfigPatches) expect(parse(p)).toHaveProperty('kind');

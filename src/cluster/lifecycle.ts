@@ -237,7 +237,14 @@ export async function clusterDown(opts: DownOptions): Promise<void> {
   }
   if (exists && kind) {
     progress.step(`deleting kind cluster "${name}"`);
-    const r = await execa(kind, ['delete', 'cluster', '--name', name], { reject: false, all: true, timeout: 5 * 60_000 });
+    // A node that ran thousands of processes can take longer to die than docker waits for a
+    // kill ("did not receive an exit event"): try again before giving up.
+    let r = await execa(kind, ['delete', 'cluster', '--name', name], { reject: false, all: true, timeout: 5 * 60_000 });
+    for (let attempt = 2; r.exitCode !== 0 && attempt <= 4; attempt++) {
+      progress.step(`kind delete cluster failed (${lastLines(r.all ?? '', 1)}); trying again in 15s (attempt ${attempt} of 4)`);
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+      r = await execa(kind, ['delete', 'cluster', '--name', name], { reject: false, all: true, timeout: 5 * 60_000 });
+    }
     if (r.exitCode !== 0) throw new EnvironmentError(`kind delete cluster failed: ${lastLines(r.all ?? '', 3)}`);
   } else {
     progress.step(`no kind cluster "${name}"`);
