@@ -28,7 +28,7 @@ import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/clie
 import { clusterRoom, describeRoom, milli, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
 import { markRoom, readQueue } from '../kube/room-queue.js';
 import { readControllerArgs } from '../kube/control-plane.js';
-import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD } from '../kube/namespace.js';
+import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD, requestNamespaceDeletion } from '../kube/namespace.js';
 import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
 import { productionizing } from '../lab/productionizing.js';
 import type { LabDefinition } from '../lab/types.js';
@@ -126,7 +126,13 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     } else {
       undo.push(
         `delete namespace ${namespace}`,
-        (signal) => deleteNamespaceAndWait(kube, namespace, opts.signal.aborted ? NAMESPACE_DELETE_AFTER_STOP_MS : NAMESPACE_DELETE_TIMEOUT_MS, signal),
+        // A finished run only asks for the deletion: Kubernetes completes it in the background
+        // (about 12 s for the lab's Pods, measured), and whoever needs the room next waits for it
+        // (waitForRoom counts terminating Pods). An interrupted run waits, so it exits clean.
+        async (signal) => {
+          if (opts.signal.aborted) await deleteNamespaceAndWait(kube, namespace, NAMESPACE_DELETE_AFTER_STOP_MS, signal);
+          else await requestNamespaceDeletion(kube, namespace, signal);
+        },
         { timeoutMs: NAMESPACE_DELETE_TIMEOUT_MS + 10_000 },
       );
     }

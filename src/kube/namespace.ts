@@ -96,13 +96,22 @@ export async function createGradingNamespace(kube: Kube, name: string, runId: st
 
 /** Deletes the namespace and waits until it is gone; NotFound counts as deleted. */
 export async function deleteNamespaceAndWait(kube: Kube, name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  if (!(await requestNamespaceDeletion(kube, name, signal))) return;
+  await waitForNamespaceGone(kube, name, { timeoutMs, intervalsMs: [500, 1000], ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Asks the API server to delete the namespace (it is marked at once; the namespace controller
+ * removes its objects in the background). False when it was already gone.
+ */
+export async function requestNamespaceDeletion(kube: Kube, name: string, signal?: AbortSignal): Promise<boolean> {
   try {
     await withRetry(`delete namespace ${name}`, () => kube.core.deleteNamespace({ name, propagationPolicy: 'Background' }), signal ? { signal } : {});
+    return true;
   } catch (error) {
-    if (isNotFound(error)) return;
+    if (isNotFound(error)) return false;
     throw error;
   }
-  await waitForNamespaceGone(kube, name, { timeoutMs, intervalsMs: [500, 1000], ...(signal ? { signal } : {}) });
 }
 
 /**
