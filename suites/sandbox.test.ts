@@ -279,3 +279,107 @@ describe('interrupted and concurrent runs', () => {
     }
   });
 });
+
+describe('hostile neighbours: a fork bomb, a memory hog, log spam and a connection flood beside the app', () => {
+  const NEIGHBOURS = join(HOSTILE, 'hostile-neighbours');
+
+  /** The kubelet's own configuration, as it serves it: podPidsLimit must bound a fork bomb. */
+  async function podPidsLimit(node: string): Promise<number | undefined> {
+    const text = await kube.core.connectGetNodeProxyWithPath({ name: node, path: 'configz' });
+    const config = (typeof text === 'string' ? JSON.parse(text) : text) as { kubeletconfig?: { podPidsLimit?: number } };
+    return config.kubeletconfig?.podPidsLimit;
+  }
+
+  /** pids.max and pids.current of a Pod's cgroup, read on the kind node (its container). */
+  async function podPids(node: string, uid: string): Promise<{ max: string; current: number } | undefined> {
+    const u = uid.replace(/-/g, '_');
+    // The Pod's own cgroup (systemd driver: …-pod<uid_>.slice; cgroupfs: …/pod<uid>), v1 or v2.
+    const script = `f=$(find /sys/fs/cgroup -maxdepth 7 -name pids.max \\( -path '*pod${u}.slice/pids.max' -o -path '*pod${uid}/pids.max' \\) | head -n 1); [ -n "$f" ] && d=$(dirname "$f") && cat "$d/pids.max" "$d/pids.current"`;
+    const r = await execa('docker', ['exec', node, 'sh', '-c', script], { reject: false, timeout: 10_000 });
+    const [max, current] = r.stdout.trim().split('\n');
+    return r.exitCode === 0 && max && current ? { max, current: Number(current) } : undefined;
+  }
+
+  it('the node and the grader stay healthy, limits hold, and both the app and a parallel reference are graded as they deserve', async () => {
+    const nodes = await kube.core.listNode();
+    const node = nodes.items[0]?.metadata?.name ?? '';
+    // Without a PID limit per Pod a fork bomb takes the whole node down: refuse to run it.
+    const limit = await podPidsLimit(node);
+    expect(limit, `kubelet podPidsLimit on ${node}: recreate the cluster with the grading profile (kind/profiles/grading.yaml)`).toBeGreaterThan(0);
+
+    const reference = startGrade(join(SUBMISSIONS, 'reference'));
+    const hostile = startGrade(NEIGHBOURS);
+    const earlier = await hostile.namespacesBefore;
+    let done = false;
+    const both = Promise.all([finish(reference), finish(hostile)]).finally(() => {
+      done = true;
+    });
+
+    const seen = { oomKilled: false, pidsMax: '', pidsPeak: 0, logSpamRunning: false, floodRunning: 0, apiSlowestMs: 0, nodeNotReady: [] as string[], quotaOver: [] as string[] };
+    const deadline = Date.now() + 15 * 60_000;
+    while (!done && Date.now() < deadline) {
+      const t0 = Date.now();
+      await kube.core.listNode().then((list) => {
+        for (const n of list.items) {
+          const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+          if (ready?.status !== 'True') seen.nodeNotReady.push(`${new Date().toISOString()} ${n.metadata?.name}: ${ready?.reason ?? 'unknown'}`);
+        }
+      });
+      seen.apiSlowestMs = Math.max(seen.apiSlowestMs, Date.now() - t0);
+      const ns = (await namespacesOf(NEIGHBOURS)).filter((n) => !earlier.includes(n))[0];
+      if (ns) {
+        const pods = (await kube.core.listNamespacedPod({ namespace: ns }).catch(() => ({ items: [] }))).items;
+        for (const p of pods) {
+          const app = p.metadata?.labels?.app;
+          const cs = p.status?.containerStatuses?.[0];
+          if (app === 'memory-hog' && (cs?.lastState?.terminated?.reason === 'OOMKilled' || cs?.state?.terminated?.reason === 'OOMKilled')) seen.oomKilled = true;
+          if (app === 'log-spam' && cs?.state?.running) seen.logSpamRunning = true;
+          if (app === 'connection-flood' && cs?.state?.running) seen.floodRunning = Math.max(seen.floodRunning, pods.filter((q) => q.metadata?.labels?.app === 'connection-flood' && q.status?.containerStatuses?.[0]?.state?.running).length);
+          if (app === 'fork-bomb' && p.metadata?.uid && cs?.state?.running) {
+            const pids = await podPids(p.spec?.nodeName ?? node, p.metadata.uid);
+            if (pids) {
+              seen.pidsMax = pids.max;
+              seen.pidsPeak = Math.max(seen.pidsPeak, pids.current);
+            }
+          }
+        }
+        const quotas = (await kube.core.listNamespacedResourceQuota({ namespace: ns }).catch(() => ({ items: [] }))).items;
+        for (const q of quotas) {
+          if (Number(q.status?.used?.pods ?? 0) > Number(q.status?.hard?.pods ?? Infinity)) seen.quotaOver.push(`pods ${q.status?.used?.pods}/${q.status?.hard?.pods}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 3_000));
+    }
+    const [ref, neighbours] = await both;
+    const summary = JSON.stringify(seen);
+    process.stderr.write(`hostile neighbours: ${summary}; reference exit ${ref.code} in ${Math.round(ref.durationMs / 1000)}s, neighbours exit ${neighbours.code} in ${Math.round(neighbours.durationMs / 1000)}s\n`);
+
+    // The parallel reference and the learner's app (the reference too) deserve full marks. On a
+    // small node the neighbours' CPU may starve the grader's HPA load: then the grader must say it
+    // could not decide (exit 3, errors naming the starved load), never fail the learner.
+    for (const [what, g] of [['reference beside hostile neighbours', ref], ['hostile neighbours', neighbours]] as const) {
+      const notOk = g.result?.checks.filter((c) => c.status !== 'passed') ?? [];
+      expect(notOk.filter((c) => c.status === 'failed'), `${what}: ${notPassed(g)}`).toEqual([]);
+      if (g.code !== 0) {
+        expect(g.code, `${what}: ${notPassed(g)}`).toBe(3);
+        expect(notOk.map((c) => c.id).sort(), `${what}: ${notPassed(g)}`).toEqual(['hpa.scales-down', 'hpa.scales-up']);
+        expect(notOk.find((c) => c.id === 'hpa.scales-up')?.message).toMatch(/did not give the grader's CPU load its share/);
+      }
+    }
+    expectReportsOnDisk(ref);
+    expectReportsOnDisk(neighbours);
+    // The node stayed Ready and the API server kept answering.
+    expect(seen.nodeNotReady, summary).toEqual([]);
+    expect(seen.apiSlowestMs, summary).toBeLessThan(10_000);
+    // The limits held: the fork bomb hit its PID limit, the hog was OOM-killed, the quota held.
+    expect(seen.pidsMax, summary).toBe(String(limit));
+    expect(seen.pidsPeak, summary).toBeLessThanOrEqual(limit ?? 0);
+    expect(seen.pidsPeak, `${summary}: the fork bomb really forked`).toBeGreaterThan(100);
+    expect(seen.oomKilled, summary).toBe(true);
+    expect(seen.logSpamRunning, summary).toBe(true);
+    expect(seen.floodRunning, summary).toBeGreaterThan(0);
+    expect(seen.quotaOver, summary).toEqual([]);
+    await expectNothingLeaked(ref);
+    await expectNothingLeaked(neighbours);
+  });
+});
