@@ -7,7 +7,8 @@
 //         refuses a cluster it did not create unless --force.
 // status: reports and exits 0 when the cluster is ready for grading, 3 otherwise.
 import { execa } from 'execa';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, ExitCode } from '../model.js';
 import { createProgress, type Progress } from '../util/progress.js';
@@ -27,6 +28,25 @@ export interface ClusterMarker {
   mode: 'online' | 'offline';
   nodeImage: string;
   kindNetworkCreated: boolean;
+  /** Digest of the kind configuration and profile the cluster was created from (absent on old markers). */
+  configDigest?: string;
+}
+
+/**
+ * What a cluster created now would be made of: the rendered kind configuration (kubelet
+ * settings), the kubeadm patches and the profile file. A cluster created from another digest runs settings
+ * this version of lab-grader no longer grades with (e.g. a shorter HPA window, a Pod PID limit).
+ */
+export function clusterConfigDigest(name: string, profile: Profile, root = PROJECT_ROOT): string {
+  const profileFile = join(root, 'kind', 'profiles', `${profile}.yaml`);
+  const profileText = existsSync(profileFile) ? readFileSync(profileFile, 'utf8') : '';
+  const hash = createHash('sha256').update(kindClusterConfig(name, profile, root)).update('\0').update(profileText);
+  // The kubeadm patches reach the node as a mounted folder: the rendered config names only its path.
+  const patches = join(root, 'kind', 'patches');
+  if (existsSync(patches)) {
+    for (const file of readdirSync(patches).sort()) hash.update(`\0${file}\0`).update(readFileSync(join(patches, file)));
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 function markerPath(name: string): string {
@@ -52,7 +72,7 @@ export async function runClusterCommand(action: ClusterAction, opts: ClusterComm
   try {
     switch (action) {
       case 'up':
-        await clusterUp({ name, profile: opts.profile ?? 'grading', offline: opts.offline ?? 'auto', progress });
+        await clusterUp({ name, profile: opts.profile ?? 'grading', offline: opts.offline ?? 'auto', progress, recreateIfStale: true });
         return ExitCode.Passed;
       case 'down':
         await clusterDown({ name, force: opts.force ?? false, progress });
@@ -98,6 +118,11 @@ export interface UpOptions {
   profile: Profile;
   offline: 'auto' | 'always' | 'never';
   progress: Progress;
+  /**
+   * Recreate a cluster lab-grader created from an older configuration (`cluster up` does; a
+   * grade that brings the cluster up only warns, since other runs may be grading on it).
+   */
+  recreateIfStale?: boolean;
 }
 
 export async function clusterUp(opts: UpOptions): Promise<{ context: string; report: ReadinessReport }> {
@@ -112,7 +137,13 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
 
   if (existing) {
     const health = await quickHealth(context);
-    if (health.ok) {
+    const digest = clusterConfigDigest(name, profile);
+    const stale = health.ok && marker !== undefined && marker.profile === profile && marker.configDigest !== digest;
+    if (stale && opts.recreateIfStale) {
+      progress.step(`cluster "${name}" was created from an older configuration of profile "${profile}"; recreating it (lab-grader created it)`);
+      await clusterDown({ name, force: false, progress, keepNetwork: true });
+    } else if (health.ok) {
+      if (stale) progress.step(`cluster "${name}" was created from an older configuration of profile "${profile}"; run \`lab-grader cluster up\` to recreate it`);
       if (marker && marker.profile !== profile) {
         progress.step(`cluster "${name}" exists with profile "${marker.profile}"; run \`lab-grader cluster down\` first to switch to "${profile}"`);
       }
@@ -131,8 +162,10 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
         `delete it yourself (\`kind delete cluster --name ${name}\`) or run \`lab-grader cluster down --force\``,
       );
     }
-    progress.step(`cluster "${name}" is broken (${health.reason}); recreating it (lab-grader created it)`);
-    await clusterDown({ name, force: false, progress, keepNetwork: true });
+    if (!stale) {
+      progress.step(`cluster "${name}" is broken (${health.reason}); recreating it (lab-grader created it)`);
+      await clusterDown({ name, force: false, progress, keepNetwork: true });
+    }
   }
 
   const ports = publishedPorts(name);
@@ -146,7 +179,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
   mkdirSync(join(cacheRoot(), 'clusters'), { recursive: true });
   writeFileSync(configPath, kindClusterConfig(name, profile));
   // Write the marker before creating: a half-created cluster is still ours to clean up.
-  writeMarker({ name, createdAt: new Date().toISOString(), profile, mode, nodeImage, kindNetworkCreated });
+  writeMarker({ name, createdAt: new Date().toISOString(), profile, mode, nodeImage, kindNetworkCreated, configDigest: clusterConfigDigest(name, profile) });
 
   progress.step(`creating kind cluster "${name}" (${mode}, node image ${nodeImage}, profile ${profile})`);
   const create = await execa(kind, ['create', 'cluster', '--name', name, '--image', nodeImage, '--config', configPath, '--wait', '0s'], {
