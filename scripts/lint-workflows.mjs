@@ -7,7 +7,7 @@
 //    its composite steps are linted as the steps of a generated reusable workflow whose inputs are
 //    the action's inputs (expressions, contexts, step keys, shell scripts via shellcheck if
 //    installed).
-// The binary comes from `npm run setup` (go install, pinned in tools.env).
+// The binary comes from `npm run setup` (go install, pinned in versions.env).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run setup`: prepares a machine for grading and for `npm test`, after `npm ci`:
 #   Docker usable for kind (scripts/host/ensure-docker.sh), the Debian packages the tests and the
-#   offline cluster build need, the Go tools the tests run (pinned in tools.env, `go install`ed
+#   offline cluster build need, the Go tools the tests run (pinned in versions.env, `go install`ed
 #   into $LAB_GRADER_CACHE/tools/bin), and the grading cluster (`lab-grader cluster up`).
 # It first checks everything and says what it will change; where everything is present it changes
 # nothing. Flags:
@@ -22,8 +22,8 @@ done
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit "${2:-3}"; }
 
-# shellcheck source=../tools.env
-source tools.env
+# shellcheck source=../versions.env
+source versions.env
 TOOLS_BIN="${LAB_GRADER_CACHE:-$HOME/.cache/kube-lab-grader}/tools/bin"
 APT_PACKAGES=(mmdebstrap docker-registry jq busybox-static libxml2-utils chromium)
 # The flags a machine dedicated to grading needs; ensure-docker.sh acts only where needed.

@@ -1,6 +1,6 @@
 // `npm run setup` on the machine the suites run on, where CI has just run it: it must find
 // everything present and change nothing; pointed at an empty tool cache it must say what it would
-// install (pinned in tools.env) and, with --check, install nothing.
+// install (pinned in versions.env) and, with --check, install nothing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,9 @@ describe('npm run setup', () => {
     expect(r.stdout).toMatch(/^setup: everything is present: .*the grading cluster; nothing to change\n$/);
   });
 
-  it('lists what it would install from tools.env, and with --check installs nothing', () => {
+  it('lists what it would install from versions.env, and with --check installs nothing', () => {
     const pins = Object.fromEntries(
-      readFileSync(path.join(root, 'tools.env'), 'utf8')
+      readFileSync(path.join(root, 'versions.env'), 'utf8')
         .split('\n')
         .filter((l) => /^[A-Z_]+=/.test(l))
         .map((l) => l.split('=') as [string, string]),

@@ -25,8 +25,9 @@ KIND_SRC="$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION/images/base/files"
 NODE_PACKAGES=(systemd systemd-sysv dbus conntrack iptables nftables iproute2 ethtool util-linux mount kmod
   libseccomp2 pigz bash ca-certificates curl jq procps socat containerd runc containernetworking-plugins)
 
-# The key covers everything that goes into the image, so a change anywhere rebuilds it.
-key="$( { cat "$REPO_ROOT/versions.env" "$0" "$HERE"/node/*; printf '%s\n' "${NODE_PACKAGES[@]}"; } | sha256sum | cut -c1-12)"
+# The key covers everything that goes into the image, so a change anywhere rebuilds it; the host
+# tools at the end of versions.env do not go into the image.
+key="$( { sed '/^# --- Host tools/,$d' "$REPO_ROOT/versions.env"; cat "$0" "$HERE"/node/*; printf '%s\n' "${NODE_PACKAGES[@]}"; } | sha256sum | cut -c1-12)"
 NODE_IMAGE="kube-lab-grader/node:$KUBERNETES_VERSION-$key"
 write_env() { printf 'NODE_IMAGE=%s\n' "$NODE_IMAGE" >"$CACHE_ROOT/offline-images.env"; }
 if cached_image "$NODE_IMAGE"; then

@@ -331,6 +331,12 @@ async function clusterStatus(name: string, progress: Progress): Promise<number> 
     out('node image', marker.nodeImage);
   }
   if (!exists) return ExitCode.Environment;
+  const stale = marker !== undefined && marker.configDigest !== clusterConfigDigest(name, marker.profile);
+  if (stale) {
+    out('configuration', 'older than this version of lab-grader (kind config, profile or kubeadm patches)');
+    out('ready', 'no: run `lab-grader cluster up` to recreate it');
+    return ExitCode.Environment;
+  }
   try {
     const report = await verifyClusterReady(kindContext(name), progress, { timeoutMs: 15_000 });
     progress.done();
