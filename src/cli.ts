@@ -95,7 +95,7 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     .description('grade a class: every subfolder of <dir> (or every path in a CSV/list file) is a submission; one cluster, N at a time')
     .argument('<dir|list>', 'a folder of submission folders, or a file listing them (one path per line, or the first column of a CSV)')
     .addOption(new Option('--lab <id>', 'which lab the submissions are for').choices(LAB_IDS).default('productionizing'))
-    .addOption(new Option('--concurrency <n>', 'gradings at once (default 2, measured on a 2-core machine)').argParser(parsePositiveInt))
+    .addOption(new Option('--concurrency <n>', 'gradings at once (default 1: measured on a 2-core machine, see the README)').argParser(parsePositiveInt))
     .option('--out <dir>', 'where to write <submission>/… and the batch files', path.join('reports', 'batch'))
     .option('--context <context>', 'kubeconfig context of the cluster to grade on (default: the kind cluster, brought up if needed)')
     .option('--resume', 'keep the complete results already in --out and grade only the rest')

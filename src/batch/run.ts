@@ -35,11 +35,12 @@ import { BatchProgress } from './progress.js';
 import { errorText } from '../util/error-text.js';
 
 /**
- * Default concurrency, measured on a 2-core machine (kind, 2 CPUs allocatable): see the README's
- * throughput figures. One app's 5 Pods fit at a time there; a second slot overlaps one grading's
- * app with another's start, teardown and static checks.
+ * Default concurrency, measured on a 2-core machine (kind, 2 CPUs allocatable; README, "Grading a
+ * class"): 2 at once graded 6 submissions a third faster, but two apps starting at once on 2 busy
+ * cores made one learner's liveness probe time out, changing its verdicts. One at a time never did;
+ * raise it with --concurrency on a cluster with CPU to spare.
  */
-export const DEFAULT_CONCURRENCY = 2;
+export const DEFAULT_CONCURRENCY = 1;
 const REPLICAS = 5;
 /** Beyond its time budget, how long a grading may take to write its reports before it is stopped. */
 const OVERRUN_GRACE_MS = 3 * 60_000;
@@ -351,7 +352,7 @@ async function preflight(kube: Kube, context: string, concurrency: number, defau
   const apps = Math.floor(podsThatFit(room, perPod, 'idle') / REPLICAS);
   if (apps < 1) missing.push(`room for one submission's ${REPLICAS} Pods at ${perPod}m CPU (${describeRoom(room)})`);
   else if (apps < concurrency) missing.push(`room for ${concurrency} apps at once (fits ${apps}: the others wait for room)`);
-  const why = defaulted ? ' (default, measured on a 2-core machine; --concurrency to change)' : '';
+  const why = defaulted ? ' (default: on 2 cores, 2 at once changed a verdict; --concurrency to change)' : '';
   const line = `batch: preflight ${context}: ${room.nodes.length} schedulable node${room.nodes.length === 1 ? '' : 's'}, ${metrics}, room for ${apps} submission app${apps === 1 ? '' : 's'} at once (${describeRoom(room)}); concurrency ${concurrency}${why}${missing.length ? `; missing: ${missing.join('; ')}` : ''}`;
   if (missing.some((m) => m.startsWith('metrics API') || m.startsWith('room for one'))) {
     throw new EnvironmentError(line, 'the gradings would all fail on this cluster; `lab-grader cluster up` installs metrics-server on the kind cluster');
