@@ -313,8 +313,18 @@ async function roomFor(kube: Kube, next: { pods: number; perPodMilli: number }, 
   for (const r of running) {
     const ns = namespaces.items.find((n) => n.metadata?.annotations?.[OWNER_PID_ANNOTATION] === String(r.child?.pid));
     let present = 0;
-    if (ns?.metadata?.name) present = (await kube.core.listNamespacedPod({ namespace: ns.metadata.name })).items.length;
+    let ready = 0;
+    if (ns?.metadata?.name) {
+      const pods = (await kube.core.listNamespacedPod({ namespace: ns.metadata.name })).items;
+      present = pods.length;
+      ready = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    }
     reservedMilli += Math.max(0, r.pods - present) * r.perPodMilli;
+    // One app starts at a time: on a small machine two apps starting at once starve each other's
+    // probes (measured: a liveness probe timed out and changed a learner's verdicts).
+    if (r.pods > 0 && ready < r.pods) {
+      return { ok: false, why: `${r.input.name}'s app is starting (${ready} of ${r.pods} Pods ready): one app starts at a time` };
+    }
   }
   const reservedPods = next.perPodMilli > 0 ? Math.ceil(reservedMilli / next.perPodMilli) : 0;
   const fit = podsThatFit(room, next.perPodMilli, 'now') - reservedPods;
