@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { productionizing } from '../lab/productionizing.js';
-import { checkResult } from '../lab/types.js';
+import { sampleCheck, sampleRun } from '../../suites/support/sample-runs.js';
 import { ExitCode, type CheckResult, type RunResult } from '../model.js';
 import { classroomError, classroomResult, classroomScores, encodeClassroomResult, renderClassroomJson } from './classroom.js';
 
-function check(id: string, status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult {
-  const def = productionizing.checks.find((c) => c.id === id)!;
-  return { ...checkResult(def, status, `${id} is ${status}`, 1500), ...extra };
-}
-
-function runWith(overrides: CheckResult[] = [], extra: Partial<RunResult> = {}): RunResult {
-  const checks = productionizing.checks.map((def) => overrides.find((o) => o.id === def.id) ?? check(def.id, 'passed'));
-  return {
-    lab: 'productionizing',
-    submission: 'specs/lab',
-    score: checks.reduce((s, c) => s + c.points, 0),
-    maxScore: checks.reduce((s, c) => s + c.maxPoints, 0),
-    startedAt: '2025-01-02T03:04:05.678Z',
-    durationMs: 93_000,
-    checks,
-    ...extra,
-  };
-}
+const check = sampleCheck;
+const runWith = (overrides: CheckResult[] = [], extra: Partial<RunResult> = {}): RunResult =>
+  sampleRun(overrides, { submission: 'specs/lab', ...extra });
 
 /**
  * What autograding-grading-reporter computes, restated from its sources: the console's

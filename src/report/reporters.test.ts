@@ -1,31 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../model.js';
-import { productionizing } from '../lab/productionizing.js';
-import { checkResult } from '../lab/types.js';
+import { sampleCheck, sampleRun } from '../../suites/support/sample-runs.js';
 import { annotationPath, escapeData, escapeProperty, githubAnnotations } from './github.js';
 import { formatDuration, groupChecks } from './groups.js';
 import { resultJsonProblems } from '../../suites/support/result-schema.js';
 import { renderResultJson } from './result-json.js';
 import { renderSummary } from './summary-md.js';
 
-function check(id: string, status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult {
-  const def = productionizing.checks.find((c) => c.id === id)!;
-  return { ...checkResult(def, status, `${id} is ${status}`, 1500), ...extra };
-}
-
-function runWith(overrides: CheckResult[] = [], extra: Partial<RunResult> = {}): RunResult {
-  const checks = productionizing.checks.map((def) => overrides.find((o) => o.id === def.id) ?? check(def.id, 'passed'));
-  return {
-    lab: 'productionizing',
-    submission: 'submissions/alice',
-    score: checks.reduce((s, c) => s + c.points, 0),
-    maxScore: 65,
-    startedAt: '2025-01-02T03:04:05.678Z',
-    durationMs: 93_000,
-    checks,
-    ...extra,
-  };
-}
+const check = sampleCheck;
+const runWith = sampleRun;
 
 const readinessFailed = check('readiness.probe-defined', 'failed', {
   message: 'container "app" of Deployment/configurable has no readinessProbe',
