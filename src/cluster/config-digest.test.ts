@@ -15,6 +15,16 @@ describe('clusterConfigDigest', () => {
     expect(clusterConfigDigest('lab-grader', 'grading', root)).not.toBe(clusterConfigDigest('lab-grader', 'default', root));
   });
 
+  it('is the same for two checkouts of the same version in different folders', () => {
+    const other = mkdtempSync(join(tmpdir(), 'lab-grader-digest-other-'));
+    try {
+      cpSync(join(PROJECT_ROOT, 'kind'), join(other, 'kind'), { recursive: true });
+      expect(clusterConfigDigest('lab-grader', 'grading', other)).toBe(clusterConfigDigest('lab-grader', 'grading', PROJECT_ROOT));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('changes when the profile or the kubeadm patches change, so cluster up recreates an older cluster', () => {
     const before = clusterConfigDigest('lab-grader', 'grading', root);
     const profile = join(root, 'kind', 'profiles', 'grading.yaml');

@@ -40,7 +40,10 @@ export interface ClusterMarker {
 export function clusterConfigDigest(name: string, profile: Profile, root = PROJECT_ROOT): string {
   const profileFile = join(root, 'kind', 'profiles', `${profile}.yaml`);
   const profileText = existsSync(profileFile) ? readFileSync(profileFile, 'utf8') : '';
-  const hash = createHash('sha256').update(kindClusterConfig(name, profile, root)).update('\0').update(profileText);
+  // The rendered config names the checkout's own path (mounts): leave it out, so that every clone
+  // of the same version agrees.
+  const config = kindClusterConfig(name, profile, root).split(root.replace(/\/+$/, '')).join('<project>');
+  const hash = createHash('sha256').update(config).update('\0').update(profileText);
   // The kubeadm patches reach the node as a mounted folder: the rendered config names only its path.
   const patches = join(root, 'kind', 'patches');
   if (existsSync(patches)) {
