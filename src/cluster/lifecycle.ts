@@ -16,7 +16,8 @@ import type { ClusterAction, ClusterCommandOptions } from './commands.js';
 import { cacheRoot, docker, dockerAvailable, findKind, requireDiskSpace, requirePortsFree } from './host.js';
 import { kindClusterConfig } from './kind-config.js';
 import { ensureOfflineArtefacts, ensureRegistry, removeRegistry, removeUpstreamTagsOfOurImages, type OfflineArtefacts } from './offline.js';
-import { applyProfileToCluster, installMetricsServer, verifyClusterReady, type ReadinessReport } from './readiness.js';
+import { applyProfileToCluster, installMetricsServer, verifyClusterReady, waitForApiServer, type ReadinessReport } from './readiness.js';
+import { withRetry } from '../kube/retry.js';
 import { DEFAULT_CLUSTER_NAME, kindContext, MIN_FREE_DISK_BYTES, publishedPorts, type Profile } from './settings.js';
 import { PROJECT_ROOT, versions } from './versions.js';
 import { errorText } from '../util/error-text.js';
@@ -139,7 +140,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
   const marker = readMarker(name);
 
   if (existing) {
-    const health = await quickHealth(context);
+    const health = await quickHealth(name, context, progress);
     const digest = clusterConfigDigest(name, profile);
     const stale = health.ok && marker !== undefined && marker.profile === profile && marker.configDigest !== digest;
     if (stale && opts.recreateIfStale) {
@@ -198,8 +199,9 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
     );
   }
   if (artefacts) await ensureRegistry(artefacts, progress);
-  await applyProfileToCluster(context, profile, progress);
-  await installMetricsServer(context, profile, progress);
+  await waitForApiServer(context, progress, API_SERVER_BOOT_MS);
+  await withRetry('apply the profile to kube-system', () => applyProfileToCluster(context, profile, progress), { retries: 6 });
+  await withRetry('install metrics-server', () => installMetricsServer(context, profile, progress), { retries: 6 });
   const report = await verifyClusterReady(context, progress);
   progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${report.nodes.join(', ')})`);
   return { context, report };
@@ -235,16 +237,22 @@ async function chooseNodeImage(opts: UpOptions): Promise<{ mode: 'online' | 'off
   return { mode: 'offline', nodeImage: artefacts.nodeImage, artefacts };
 }
 
-async function quickHealth(context: string): Promise<{ ok: boolean; reason: string }> {
+/**
+ * How long a node container that runs gets for its API server to answer before the cluster counts
+ * as broken: after dockerd (re)starts, kind's node container boots the control plane again.
+ */
+const API_SERVER_BOOT_MS = 2 * 60_000;
+
+async function quickHealth(name: string, context: string, progress: Progress): Promise<{ ok: boolean; reason: string }> {
+  const node = `${name}-control-plane`;
+  const state = await execa('docker', ['inspect', '--format', '{{.State.Status}}', node], { reject: false, timeout: 20_000 });
+  if (state.exitCode !== 0) return { ok: false, reason: `node container ${node} not found` };
+  if (state.stdout.trim() !== 'running') return { ok: false, reason: `node container ${node} is ${state.stdout.trim()}` };
   try {
-    const { loadKube } = await import('../kube/client.js');
-    const kube = loadKube(context);
-    const nodes = await kube.core.listNode();
-    const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    if (ready.length === 0) return { ok: false, reason: 'no node is Ready' };
+    await waitForApiServer(context, progress, API_SERVER_BOOT_MS);
     return { ok: true, reason: '' };
   } catch (error) {
-    return { ok: false, reason: `API server not answering: ${errorText(error).split('\n')[0]}` };
+    return { ok: false, reason: errorText(error).split('\n')[0] ?? 'API server not answering' };
   }
 }
 

@@ -30,6 +30,34 @@ function waitingReason(p: k8s.V1Pod): string | undefined {
   return undefined;
 }
 
+/**
+ * Waits until the API server answers and lists a Ready node. Right after `kind create` or after
+ * dockerd restarted the node container, the port is already published while the API server still
+ * boots: connections are accepted and then dropped ("socket disconnected before secure TLS
+ * connection"), which is not yet a broken cluster.
+ */
+export async function waitForApiServer(context: string, progress: Progress, timeoutMs: number): Promise<void> {
+  const kube = loadKube(context);
+  try {
+    await waitFor(
+      async () => {
+        const list = await kube.core.listNode();
+        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return { done: ready.length > 0, observed: ready.length ? 'the API server answers' : 'the API server answers; no node is Ready yet' };
+      },
+      {
+        description: 'the API server answers and a node is Ready',
+        timeoutMs,
+        intervalsMs: [500, 1000, 2000],
+        onProgress: (o) => progress.waiting(o),
+      },
+    );
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) throw new EnvironmentError(`API server not answering: ${error.message}`, 'see `lab-grader cluster status`; `kind export logs` has the node\'s journal');
+    throw error;
+  }
+}
+
 export async function verifyClusterReady(context: string, progress: Progress, opts: ReadinessOptions = {}): Promise<ReadinessReport> {
   const kube = loadKube(context);
   const timeoutMs = opts.timeoutMs ?? 5 * 60_000;

@@ -101,7 +101,7 @@ export function apiMessage(error: unknown): string {
 /** Connection-level failures: the cluster is gone or unreachable (environment, exit 3). */
 export function isConnectionError(error: unknown): boolean {
   const text = error instanceof Error ? `${error.name} ${error.message} ${(error as { code?: unknown }).code ?? ''}` : errorText(error);
-  return /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|EPIPE|socket hang up|FetchError/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|EPIPE|socket hang up|socket disconnected|FetchError/i.test(text);
 }
 
 /** Errors worth retrying: connection blips, throttling, server-side hiccups, conflicts. */
