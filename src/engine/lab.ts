@@ -25,7 +25,12 @@ export interface Verdict {
  * for that check alone.
  */
 export interface StaticRubric<Id extends string, Ctx> {
-  context(submission: Submission): Ctx;
+  /**
+   * `written`: the same objects as the learner wrote them, before policy's rewrites (policy turns
+   * NodePort and LoadBalancer Services into ClusterIP ones and drops their nodePorts, which a lab
+   * may grade).
+   */
+  context(submission: Submission, written: readonly ManifestObject[]): Ctx;
   checks: { readonly [K in Id]?: (ctx: Ctx) => Verdict };
 }
 
@@ -89,6 +94,12 @@ export interface LiveRun<Id extends string> {
    * Empty otherwise.
    */
   readonly switchManifests: readonly Manifest[];
+  /**
+   * The submission's objects as the learner wrote them, before policy's rewrites (e.g. a Service's
+   * type and nodePort, which policy drops so gradings side by side do not collide). For checks
+   * about those fields only: apply `manifests`.
+   */
+  readonly written: readonly ManifestObject[];
   /** Where an object (or one of its fields) was written in the learner's files. */
   locate(kind: string, name: string, field?: string): SourceLocation | undefined;
   progress(line: string): void;
