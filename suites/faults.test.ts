@@ -2,8 +2,8 @@
 // `lab-grader-faults`, which it creates and deletes: stopping or pausing that node never disturbs
 // the `lab-grader` cluster the other suites share. Each case asserts the exit code, complete
 // reports, the message naming the cause and that nothing was left behind.
-// Not covered here: dockerd restarting between two grades (it would stop every cluster on the
-// machine, the shared one included).
+// Last, dockerd restarts between two grades: that stops every cluster on the machine, so the
+// case brings the shared `lab-grader` cluster back up too before the next suite runs.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { execa, type ResultPromise } from 'execa';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -248,5 +248,37 @@ describe('faults of the environment during a grade', () => {
     expect(up.all).toMatch(new RegExp(`cluster "${CLUSTER}" is broken \\(.*\\); (recreating it|restarted)`));
     const nodes = await loadKube(CONTEXT).core.listNode();
     expect(nodes.items.map((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status)).toEqual(['True']);
+  });
+
+  it('dockerd restarts between two grades: the next grade brings the cluster back and grades as before', async () => {
+    // Only containers of lab-grader's own clusters and registry may run: a restart stops them all.
+    const ps = await execa('docker', ['ps', '--format', '{{.Names}}|{{.Label "io.x-k8s.kind.cluster"}}|{{.Label "io.kube-lab-grader.owner"}}']);
+    const foreign = ps.stdout.split('\n').filter(Boolean).filter((l) => {
+      const [, cluster, owner] = l.split('|');
+      return !(cluster ?? '').startsWith('lab-grader') && owner !== 'lab-grader';
+    });
+    expect(foreign, 'containers kube-lab-grader did not create would be stopped by the restart').toEqual([]);
+
+    const started = Date.now();
+    await execa('pkill', ['-x', 'dockerd'], { reject: false });
+    await waitFor(async () => ({ done: (await execa('pgrep', ['-x', 'dockerd'], { reject: false })).exitCode !== 0, observed: 'dockerd still running' }), {
+      description: 'dockerd stops',
+      timeoutMs: 30_000,
+    });
+    const start = await execa('bash', [join(ROOT, 'scripts/host/ensure-docker.sh'), '--start'], { reject: false, all: true, timeout: 120_000 });
+    expect(start.exitCode, start.all).toBe(0);
+
+    // No waiting for the node: the grade finds its API server booting and brings the cluster back.
+    const g = await finish(grade(submission(join(SUBMISSIONS, 'reference'), 'faults-after-restart')));
+    timings.push(`grade after a dockerd restart: ${Math.round((Date.now() - started) / 1000)}s from the restart`);
+    expect(g.code, g.all.split('\n').slice(-20).join('\n')).toBe(0);
+    expect(g.result.score).toBe(g.result.maxScore);
+    expect(g.all).not.toMatch(/internal error/);
+    expect(await gradingNamespaces('faults-')).toEqual([]);
+
+    // The shared cluster the other suites use comes back with `cluster up` (reused, not recreated).
+    const up = await execa('node', [join(ROOT, 'bin/lab-grader.js'), 'cluster', 'up'], { cwd: ROOT, reject: false, all: true, env: { CI: 'true' }, timeout: 15 * 60_000 });
+    expect(up.exitCode, up.all).toBe(0);
+    expect(up.all).toMatch(/reusing cluster "lab-grader"/);
   });
 });

@@ -57,6 +57,16 @@ function markerPath(name: string): string {
   return join(cacheRoot(), 'clusters', `${name}.json`);
 }
 
+/**
+ * The name of the kind cluster a kubeconfig context points at, when lab-grader created that
+ * cluster on this host (`kind-<name>` with a marker): such a cluster may be brought back up.
+ */
+export function ownClusterOfContext(context: string): { name: string; profile: Profile } | undefined {
+  const name = /^kind-(.+)$/.exec(context)?.[1];
+  const marker = name ? readMarker(name) : undefined;
+  return name && marker ? { name, profile: marker.profile } : undefined;
+}
+
 export function readMarker(name: string): ClusterMarker | undefined {
   try {
     return JSON.parse(readFileSync(markerPath(name), 'utf8')) as ClusterMarker;

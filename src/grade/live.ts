@@ -19,7 +19,7 @@
 // it was in as an error and leaves the rest to the CLI (skipped); the budget running out reports
 // the rest as skipped itself.
 import { randomBytes } from 'node:crypto';
-import { clusterUp } from '../cluster/lifecycle.js';
+import { clusterUp, ownClusterOfContext } from '../cluster/lifecycle.js';
 import { waitForPodMetrics } from '../cluster/readiness.js';
 import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { describeUndoFailure, UndoStack } from '../faults/undo.js';
@@ -258,7 +258,9 @@ async function connect(opts: LiveGradeOptions, signal: AbortSignal): Promise<Kub
   try {
     return await reach();
   } catch (error) {
-    const bringUp = opts.bringUpCluster ?? opts.context === undefined;
+    // lab-grader's own kind clusters are brought back (e.g. after dockerd restarted their node).
+    const own = ownClusterOfContext(context);
+    const bringUp = opts.bringUpCluster ?? (opts.context === undefined || own !== undefined);
     const unreachable = error instanceof EnvironmentError || isConnectionError(error);
     if (!unreachable) throw error;
     if (!bringUp) {
@@ -266,8 +268,9 @@ async function connect(opts: LiveGradeOptions, signal: AbortSignal): Promise<Kub
       const cause = error instanceof ClusterUnreachableError ? error.cause : error;
       throw new EnvironmentError(`the cluster of context ${context} is not reachable: ${apiMessage(cause)}`, 'check the context with `kubectl --context ' + context + ' get nodes`');
     }
-    opts.onProgress(`no grading cluster reachable (${errorText(error).split('\n')[0]}): bringing up the kind cluster "${DEFAULT_CLUSTER_NAME}"`);
-    await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: progressFor(opts.onProgress) });
+    const name = own?.name ?? DEFAULT_CLUSTER_NAME;
+    opts.onProgress(`no grading cluster reachable (${errorText(error).split('\n')[0]}): bringing up the kind cluster "${name}"`);
+    await clusterUp({ name, profile: own?.profile ?? 'grading', offline: 'auto', progress: progressFor(opts.onProgress) });
     return reach();
   }
 }
