@@ -89,6 +89,15 @@ if ((${#need_go[@]})); then
 fi
 if ((CLUSTER && !cluster_ok)); then
   say "cluster up"
-  node bin/lab-grader.js cluster up
+  # One more try when the first ends in an environment error (exit 3): a machine that has just
+  # started Docker can drop the first connections to a new node. Usage errors are not retried.
+  up_rc=0
+  node bin/lab-grader.js cluster up || up_rc=$?
+  if ((up_rc == 3)); then
+    say "cluster up failed (exit 3); trying once more"
+    node bin/lab-grader.js cluster up
+  elif ((up_rc != 0)); then
+    exit "$up_rc"
+  fi
 fi
 say "done"
