@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterCommandOptions } from './cluster/commands.js';
-import type { LiveGradeOptions } from './grade/live.js';
-import { productionizing } from './lab/productionizing.js';
+import type { LiveGradeOptions } from './engine/run.js';
+import { productionizing } from './labs/productionizing/catalogue.js';
 import { resultJsonProblems } from '../suites/support/result-schema.js';
 import { EnvironmentError, type CheckResult, type RunResult } from './model.js';
 
@@ -23,7 +23,7 @@ vi.mock('./selfcheck/run.js', () => ({
     return fakes.selfcheck();
   },
 }));
-vi.mock('./grade/live.js', () => ({
+vi.mock('./engine/run.js', () => ({
   gradeLive: (opts: LiveGradeOptions) => {
     if (!fakes.live) throw new Error('gradeLive was not expected to run');
     return fakes.live(opts);

@@ -8,13 +8,13 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 // `--help` and `--static-only` load a YAML parser and pure functions (see runGrade, runCluster).
 import type { ClusterAction } from './cluster/commands.js';
 import { getLab, LAB_IDS } from './lab/index.js';
-import { labSupplements } from './lab/productionizing.js';
+import { labSupplements } from './labs/productionizing/catalogue.js';
 import type { LabDefinition } from './lab/types.js';
 import { EnvironmentError, ExitCode, SubmissionError, UsageError, type CheckResult } from './model.js';
 import { groupChecks, verdictLabel } from './report/groups.js';
 import { ReportSession, type FinalizeOptions, type FinalizeOutcome } from './report/session.js';
-import { resultFromVerdict, runStaticRubric, STATIC_CHECKS, submissionFailure } from './rubric/index.js';
-import { buildContext } from './rubric/context.js';
+import { resultFromVerdict, runStaticRubric, STATIC_CHECKS, submissionFailure } from './labs/productionizing/rubric/index.js';
+import { buildContext } from './labs/productionizing/rubric/context.js';
 import { loadSubmission, type Submission } from './submission/load.js';
 import { applyPolicy, makeNamespaceName } from './submission/policy.js';
 import { errorText } from './util/error-text.js';
@@ -304,7 +304,7 @@ async function gradeInto(
 
   const budget = setTimeout(() => stop(`the time budget of ${formatMs(opts.budget)} ran out`), opts.budget + STOP_GRACE_MS);
   budget.unref();
-  const { gradeLive } = await import('./grade/live.js');
+  const { gradeLive } = await import('./engine/run.js');
   try {
     const live = gradeLive({
       submissionDir: dir,

@@ -15,7 +15,7 @@ import { clusterDown, clusterUp } from '../src/cluster/lifecycle.js';
 import { kindContext } from '../src/cluster/settings.js';
 import { loadKube, type Kube } from '../src/kube/client.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../src/kube/namespace.js';
-import { productionizing } from '../src/lab/productionizing.js';
+import { productionizing } from '../src/labs/productionizing/catalogue.js';
 import type { RunResult } from '../src/model.js';
 import { createProgress } from '../src/util/progress.js';
 import { waitFor } from '../src/wait/wait-for.js';

@@ -17,7 +17,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appFootprint } from '../grade/app.js';
+import { appFootprint } from '../labs/productionizing/app.js';
 import { clusterRoom, describeRoom, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
 import { apiMessage, loadKube, type Kube } from '../kube/client.js';
 import { CONTAINER_DEFAULTS, OWNER_PID_ANNOTATION } from '../kube/namespace.js';

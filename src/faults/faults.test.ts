@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failAfterCallCount, snippet, TripTracker, tripBudget } from './app-failure.js';
+import { failAfterCallCount, snippet, TripTracker, tripBudget } from '../labs/productionizing/live/app-failure.js';
 import { burnCommand, cpuMilli, describeStops, MAX_TOTAL_BURN_MILLI, planBurn, stopCommand, stopOutcome } from './cpu-load.js';
 import { classifyStartFailure, type ExecResult } from '../kube/exec.js';
 import { describeSample, judgeTraffic, type TrafficSample } from './traffic.js';

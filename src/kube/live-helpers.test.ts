@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeCpu, describeHpa, hpaView, metricsFlow, permanentMetricProblem, targetsDeployment } from './hpa-status.js';
 import type { V1Namespace } from '@kubernetes/client-node';
 import { cpuRequestDefaulted, defaultedResources, limitRangeManifest, namespaceManifest, namespacesOfDeadRuns, processAlive, QUOTA_HARD, quotaManifest } from './namespace.js';
-import { parseQuantity } from '../rubric/quantity.js';
+import { parseQuantity } from '../submission/quantity.js';
 import { noRoomFor, rolloutState } from './rollout.js';
 import { describeRoom, podRequestMilli, podsThatFit, type ClusterRoom } from './capacity.js';
 

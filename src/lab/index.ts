@@ -1,6 +1,6 @@
 // The labs the grader knows, by id.
 import { UsageError } from '../model.js';
-import { productionizing } from './productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import type { LabDefinition } from './types.js';
 
 export const LABS: Readonly<Record<string, LabDefinition>> = { productionizing };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { productionizing } from '../lab/productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import { checkResult } from '../lab/types.js';
 import type { CheckResult, RunResult } from '../model.js';
 import { batchExitCode, renderBatchJunit, renderBatchSummary, renderResultsCsv, type BatchEntry, type BatchOutcome } from './batch.js';

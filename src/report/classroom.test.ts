@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { productionizing } from '../lab/productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import { sampleCheck, sampleRun } from '../../suites/support/sample-runs.js';
 import { ExitCode, type CheckResult, type RunResult } from '../model.js';
 import { classroomError, classroomResult, classroomScores, encodeClassroomResult, renderClassroomJson } from './classroom.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../model.js';
-import { productionizing } from '../lab/productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import { checkResult } from '../lab/types.js';
 import { renderJunit, rootName } from './junit.js';
 

@@ -1,7 +1,7 @@
 // How often the session writes its reports: results recorded together share one checkpoint, and
 // a run finalized at once (--static-only) writes only its final reports.
 import { describe, expect, it, vi } from 'vitest';
-import { productionizing } from '../lab/productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import { checkResult } from '../lab/types.js';
 import type { RunResult } from '../model.js';
 

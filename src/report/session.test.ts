@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resultJsonProblems } from '../../suites/support/result-schema.js';
 import type { CheckResult, RunResult } from '../model.js';
-import { productionizing } from '../lab/productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import { checkResult } from '../lab/types.js';
 import { ReportSession } from './session.js';
 

@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest } from '../kube/apply.js';
-import { productionizing } from '../lab/productionizing.js';
+import { productionizing } from '../labs/productionizing/catalogue.js';
 import { parseManifests } from '../submission/load.js';
 import { isRecord } from '../submission/manifest.js';
 

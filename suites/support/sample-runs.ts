@@ -1,6 +1,6 @@
 // Check results and runs of the productionizing lab for the reporters' unit tests: every check
 // passed unless overridden, with the lab's own points.
-import { productionizing } from '../../src/lab/productionizing.js';
+import { productionizing } from '../../src/labs/productionizing/catalogue.js';
 import { checkResult } from '../../src/lab/types.js';
 import type { CheckResult, RunResult } from '../../src/model.js';
 

@@ -1,8 +1,8 @@
 // hpa.*: an HPA targets the Deployment, max 10, 50% CPU, measured against a CPU request.
 // autoscaling/v1 (targetCPUUtilizationPercentage) and v2 (metrics) are both accepted.
-import { getPath, isRecord, ref, type ManifestObject } from '../submission/manifest.js';
+import { getPath, isRecord, ref, type ManifestObject } from '../../../submission/manifest.js';
 import { fail, noApp, pass, POD_SPEC, type RubricContext, type StaticCheck, type Verdict } from './context.js';
-import { formatQuantity, parseQuantity } from './quantity.js';
+import { formatQuantity, parseQuantity } from '../../../submission/quantity.js';
 
 const MAX = 10;
 const CPU_TARGET = 50;

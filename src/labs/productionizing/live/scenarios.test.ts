@@ -1,12 +1,12 @@
 // Pure parts of the scenarios: how exec probe results are judged, probe timing bounds, apply order.
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { ExecResult } from '../kube/exec.js';
-import type { Manifest } from '../kube/apply.js';
-import { applyOrder, appliesVerdict } from './apply.js';
+import type { ExecResult } from '../../../kube/exec.js';
+import type { Manifest } from '../../../kube/apply.js';
+import { applyOrder, appliesVerdict } from '../../../engine/apply.js';
 import { describeProbe, judgeRemoval, livenessBoundMs, livenessImpliedByReadiness, livenessMissReason, livenessVerdictSeconds, predictedActions, readinessBoundMs } from './probe-timing.js';
 import { judgeChown, judgeToken, judgeUid } from './security.js';
-import { CheckFailed } from '../grade/outcomes.js';
+import { CheckFailed } from '../../../engine/outcomes.js';
 
 const exec = (exitCode: number | undefined, stdout = '', stderr = '', extra: Partial<ExecResult> = {}): ExecResult => ({
   exitCode,

@@ -5,8 +5,8 @@
 // number of requests. Nothing is changed in the cluster; the "undo" is replacing the Pod when
 // Kubernetes did not restart its container (a submission without a liveness probe), so later
 // checks start from healthy Pods again.
-import type { Kube } from '../kube/client.js';
-import { proxyRequest, type ProxyResponse } from '../kube/http.js';
+import type { Kube } from '../../../kube/client.js';
+import { proxyRequest, type ProxyResponse } from '../../../kube/http.js';
 
 export interface TripOptions {
   /** Most page loads to send; the app should fail after FailAfterCallCount of them. */

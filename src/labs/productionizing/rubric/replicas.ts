@@ -1,5 +1,5 @@
 // replicas.*: the lab wants 5 replicas, and nothing (the HPA included) going below 5.
-import { getPath, ref } from '../submission/manifest.js';
+import { getPath, ref } from '../../../submission/manifest.js';
 import { fail, noApp, pass, type StaticCheck } from './context.js';
 
 const WANTED = 5;

@@ -4,13 +4,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SubmissionError } from '../model.js';
-import { productionizing } from '../lab/productionizing.js';
-import { loadSubmission } from '../submission/load.js';
-import { applyPolicy } from '../submission/policy.js';
+import { SubmissionError } from '../../../model.js';
+import { productionizing } from '../catalogue.js';
+import { loadSubmission } from '../../../submission/load.js';
+import { applyPolicy } from '../../../submission/policy.js';
 import { runStaticRubric } from './index.js';
 
-const root = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+const root = fileURLToPath(new URL('../../../../fixtures/submissions/', import.meta.url));
 const fixtures = readdirSync(root)
   .filter((name) => statSync(path.join(root, name)).isDirectory())
   .sort();

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { CheckResult } from '../model.js';
-import { SubmissionError } from '../model.js';
-import { productionizing } from '../lab/productionizing.js';
-import { parseManifests, type Submission } from '../submission/load.js';
-import { applyPolicy } from '../submission/policy.js';
+import type { CheckResult } from '../../../model.js';
+import { SubmissionError } from '../../../model.js';
+import { productionizing } from '../catalogue.js';
+import { parseManifests, type Submission } from '../../../submission/load.js';
+import { applyPolicy } from '../../../submission/policy.js';
 import { runStaticRubric, submissionFailure } from './index.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../../submission/quantity.js';
 
 // any: the tests edit manifests through deep paths; the rubric itself sees them as unknown.
 type Obj = Record<string, any>;

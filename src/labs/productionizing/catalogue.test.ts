@@ -1,11 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STATIC_CHECKS } from '../rubric/index.js';
-import { parseManifests } from '../submission/load.js';
-import { getPath, ref } from '../submission/manifest.js';
-import { getLab, LAB_IDS } from './index.js';
-import { identifyApp, imageRepository, labSupplements, productionizing, PRODUCTIONIZING_CHECKS } from './productionizing.js';
+import { STATIC_CHECKS } from './rubric/index.js';
+import { parseManifests } from '../../submission/load.js';
+import { getPath, ref } from '../../submission/manifest.js';
+import { getLab, LAB_IDS } from '../../lab/index.js';
+import { identifyApp, imageRepository, labSupplements, productionizing, PRODUCTIONIZING_CHECKS } from './catalogue.js';
 
 const objects = (text: string) => parseManifests('specs.yaml', text).objects;
 

@@ -11,7 +11,7 @@
 //              down: downscale stabilization + sync + metrics resolution (the last loaded sample
 //              has to age out); manual scale restored: one sync
 import type * as k8s from '@kubernetes/client-node';
-import type { GroupFloor } from '../model.js';
+import type { GroupFloor } from '../../../model.js';
 
 /** Controller timings that bound the HPA, in seconds. */
 export interface ControllerTimings {

@@ -1,6 +1,6 @@
 // readiness.probe-defined and liveness.probe-defined: a probe exists; the live checks decide
 // whether it notices the app failing.
-import { isRecord } from '../submission/manifest.js';
+import { isRecord } from '../../../submission/manifest.js';
 import { containerLabel, fail, locateInContainer, noApp, pass, type RubricContext, type StaticCheck, type Verdict } from './context.js';
 
 const HANDLERS = ['httpGet', 'tcpSocket', 'exec', 'grpc'] as const;

@@ -1,16 +1,16 @@
 // What every scenario gets: the cluster client, the grading namespace, the app under test, the
 // run's signal and budget, the undo stack, progress output, and retried API calls and waits.
 import type * as k8s from '@kubernetes/client-node';
-import type { Kube } from '../kube/client.js';
-import { collectDiagnostics } from '../kube/diagnostics.js';
-import { listPods } from '../kube/pods.js';
-import { withRetry } from '../kube/retry.js';
-import type { UndoStack } from '../faults/undo.js';
-import { EnvironmentError } from '../model.js';
-import { waitFor, WaitTimeoutError, type Condition, type Observation } from '../wait/wait-for.js';
-import type { Budget } from '../grade/budget.js';
-import { BudgetExhausted, CheckFailed } from '../grade/outcomes.js';
-import { errorText } from '../util/error-text.js';
+import type { Kube } from '../../../kube/client.js';
+import { collectDiagnostics } from '../../../kube/diagnostics.js';
+import { listPods } from '../../../kube/pods.js';
+import { withRetry } from '../../../kube/retry.js';
+import type { UndoStack } from '../../../faults/undo.js';
+import { EnvironmentError } from '../../../model.js';
+import { waitFor, WaitTimeoutError, type Condition, type Observation } from '../../../wait/wait-for.js';
+import type { Budget } from '../../../engine/budget.js';
+import { BudgetExhausted, CheckFailed } from '../../../engine/outcomes.js';
+import { errorText } from '../../../util/error-text.js';
 
 /** The lab's app as deployed: what the scenarios act on. */
 export interface AppUnderTest {

@@ -1,8 +1,8 @@
 // security.spec-*: what the Pod spec says. Container-level securityContext overrides the Pod's,
 // and a non-zero runAsUser is as good as runAsNonRoot (the false positive kube-score avoids).
-import type { SourceLocation } from '../model.js';
-import { APP_IMAGE } from '../lab/productionizing.js';
-import { getPath, isRecord } from '../submission/manifest.js';
+import type { SourceLocation } from '../../../model.js';
+import { APP_IMAGE } from '../catalogue.js';
+import { getPath, isRecord } from '../../../submission/manifest.js';
 import {
   containerField,
   containerLabel,
@@ -14,7 +14,7 @@ import {
   type RubricContext,
   type StaticCheck,
 } from './context.js';
-import { formatQuantity } from './quantity.js';
+import { formatQuantity } from '../../../submission/quantity.js';
 
 interface Effective {
   value: unknown;

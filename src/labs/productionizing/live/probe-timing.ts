@@ -1,7 +1,7 @@
 // How long Kubernetes may take to act on a failed app, from the Pod's own probe settings, so the
 // grader waits long enough for a slow-but-correct probe and no longer than needed otherwise.
 import type * as k8s from '@kubernetes/client-node';
-import { probeAction } from '../kube/pod-problems.js';
+import { probeAction } from '../../../kube/pod-problems.js';
 
 /** Kubernetes' defaults for probe fields left out. */
 const DEFAULTS = { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1 } as const;

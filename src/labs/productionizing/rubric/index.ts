@@ -1,16 +1,16 @@
 // The static rubric: every static check of the catalogue, decided from the policy-checked files.
 import { performance } from 'node:perf_hooks';
-import type { CheckResult, SubmissionError } from '../model.js';
-import { productionizing } from '../lab/productionizing.js';
-import { checkResult, type CheckDefinition, type LabDefinition } from '../lab/types.js';
-import type { Submission } from '../submission/load.js';
+import type { CheckResult, SubmissionError } from '../../../model.js';
+import { productionizing } from '../catalogue.js';
+import { checkResult, type CheckDefinition, type LabDefinition } from '../../../lab/types.js';
+import type { Submission } from '../../../submission/load.js';
 import { buildContext, type StaticCheck, type Verdict } from './context.js';
 import * as hpa from './hpa.js';
 import * as probes from './probes.js';
 import * as replicas from './replicas.js';
 import * as security from './security.js';
 import * as submission from './submission.js';
-import { errorText } from '../util/error-text.js';
+import { errorText } from '../../../util/error-text.js';
 
 export const STATIC_CHECKS: Readonly<Record<string, StaticCheck>> = {
   'submission.parses': submission.parses,

@@ -1,13 +1,13 @@
 // The lab's app among the manifests the CLI hands over (plain objects after policy), described
 // the way the scenarios need it: names, selector, ports, Services, HPAs.
-import { identifyApp } from '../lab/productionizing.js';
-import type { Manifest } from '../kube/apply.js';
-import { podRequestMilli } from '../kube/capacity.js';
-import { selectorString } from '../kube/pods.js';
-import { failAfterCallCount } from '../faults/app-failure.js';
-import { getPath, isRecord, type ManifestObject } from '../submission/manifest.js';
-import type { AppUnderTest } from '../scenarios/context.js';
-import type { ControllerTimings, FloorInputs } from '../scenarios/floor.js';
+import { identifyApp } from './catalogue.js';
+import type { Manifest } from '../../kube/apply.js';
+import { podRequestMilli } from '../../kube/capacity.js';
+import { selectorString } from '../../kube/pods.js';
+import { failAfterCallCount } from './live/app-failure.js';
+import { getPath, isRecord, type ManifestObject } from '../../submission/manifest.js';
+import type { AppUnderTest } from './live/context.js';
+import type { ControllerTimings, FloorInputs } from './live/floor.js';
 import type { V1Probe } from '@kubernetes/client-node';
 
 /** Wraps plain manifests so the lab's identifyApp can read them (no source positions needed). */

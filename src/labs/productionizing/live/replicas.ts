@@ -3,12 +3,12 @@
 // kept running), 5 of them become Ready and stay up, and nothing (an HPA's minimum included) lets
 // the app drop below 5.
 import type * as k8s from '@kubernetes/client-node';
-import { hpaView, targetsDeployment, type HpaView } from '../kube/hpa-status.js';
-import { explainFromCluster, FINAL_WAITING, type AppHints, type PodProblem } from '../kube/pod-problems.js';
-import { isPodReady } from '../kube/pods.js';
-import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
-import { noRoomFor, rolloutState, type RolloutState } from '../kube/rollout.js';
-import { WaitTimeoutError } from '../wait/wait-for.js';
+import { hpaView, targetsDeployment, type HpaView } from '../../../kube/hpa-status.js';
+import { explainFromCluster, FINAL_WAITING, type AppHints, type PodProblem } from '../../../kube/pod-problems.js';
+import { isPodReady } from '../../../kube/pods.js';
+import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
+import { noRoomFor, rolloutState, type RolloutState } from '../../../kube/rollout.js';
+import { WaitTimeoutError } from '../../../wait/wait-for.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { describeProbe, livenessImpliedByReadiness, livenessVerdictSeconds } from './probe-timing.js';
 

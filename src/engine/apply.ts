@@ -6,8 +6,8 @@ import { applyManifest, FIELD_MANAGER, type Manifest } from '../kube/apply.js';
 import type { Kube } from '../kube/client.js';
 import { formatLocation } from '../submission/manifest.js';
 import type { SourceLocation } from '../model.js';
-import { CheckFailed } from '../grade/outcomes.js';
-import { apiRejection, type Locator } from '../grade/sources.js';
+import { CheckFailed } from './outcomes.js';
+import { apiRejection, type Locator } from './sources.js';
 
 const KIND_ORDER = ['ConfigMap', 'Secret', 'Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'];
 

@@ -11,21 +11,21 @@
 // endpoints only because its container was killed (restart count up, container not running) was
 // removed by the liveness probe, not by a readiness probe.
 import type * as k8s from '@kubernetes/client-node';
-import { isNotFound } from '../kube/client.js';
-import { serviceEndpoints, type ServiceEndpoint } from '../kube/endpoints.js';
-import { proxyRequest } from '../kube/http.js';
-import { isPodReady } from '../kube/pods.js';
-import { snippet, tripAppFailure, tripBudget, type TripOutcome } from '../faults/app-failure.js';
-import { describeSample, judgeTraffic, startServiceSampler, type Sampler } from '../faults/traffic.js';
-import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
-import type { LiveChecks } from '../grade/checks.js';
-import type { UndoEntry } from '../faults/undo.js';
+import { isNotFound } from '../../../kube/client.js';
+import { serviceEndpoints, type ServiceEndpoint } from '../../../kube/endpoints.js';
+import { proxyRequest } from '../../../kube/http.js';
+import { isPodReady } from '../../../kube/pods.js';
+import { snippet, tripAppFailure, tripBudget, type TripOutcome } from './app-failure.js';
+import { describeSample, judgeTraffic, startServiceSampler, type Sampler } from '../../../faults/traffic.js';
+import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
+import type { LiveChecks } from '../../../engine/checks.js';
+import type { UndoEntry } from '../../../faults/undo.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { appHpas } from './replicas.js';
 import { describeProbe, judgeRemoval, livenessBoundMs, livenessMissReason, predictedActions, readinessBoundMs, returnBoundMs, type RemovalJudgement } from './probe-timing.js';
-import { probeFailures } from '../kube/pod-problems.js';
-import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
-import { errorText } from '../util/error-text.js';
+import { probeFailures } from '../../../kube/pod-problems.js';
+import { waitFor, WaitTimeoutError } from '../../../wait/wait-for.js';
+import { errorText } from '../../../util/error-text.js';
 
 export const PROBE_CHECKS = [
   'readiness.removes-failed-pod',

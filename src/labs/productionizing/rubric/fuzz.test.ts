@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { SubmissionError, type CheckResult } from '../model.js';
-import { loadSubmission } from '../submission/load.js';
-import { applyPolicy } from '../submission/policy.js';
+import { SubmissionError, type CheckResult } from '../../../model.js';
+import { loadSubmission } from '../../../submission/load.js';
+import { applyPolicy } from '../../../submission/policy.js';
 import { runStaticRubric } from './index.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
@@ -26,7 +26,7 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20261201;
 const MAX_CPU_MS_PER_SUBMISSION = 3_000;
 /** Wall-clock bound, loose: only catches a hang. */
 const MAX_WALL_MS_PER_SUBMISSION = 30_000;
-const REFERENCE = fileURLToPath(new URL('../../fixtures/submissions/reference/', import.meta.url));
+const REFERENCE = fileURLToPath(new URL('../../../../fixtures/submissions/reference/', import.meta.url));
 const REFERENCE_FILES = ['deployment.yaml', 'hpa.yaml', 'services.yaml'] as const;
 const referenceText = Object.fromEntries(REFERENCE_FILES.map((f) => [f, readFileSync(join(REFERENCE, f), 'utf8')]));
 

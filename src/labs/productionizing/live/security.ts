@@ -2,10 +2,10 @@
 // that must fail only counts when it fails for the right reason (EPERM, ENOENT); a probe that
 // could not run at all (no shell, executable not found, container gone) is an error, never a pass.
 import type * as k8s from '@kubernetes/client-node';
-import { execInPod, type ExecResult } from '../kube/exec.js';
-import { isPodReady } from '../kube/pods.js';
-import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
-import type { LiveChecks } from '../grade/checks.js';
+import { execInPod, type ExecResult } from '../../../kube/exec.js';
+import { isPodReady } from '../../../kube/pods.js';
+import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
+import type { LiveChecks } from '../../../engine/checks.js';
 import { appContainerStatus, type ScenarioContext } from './context.js';
 
 export const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';

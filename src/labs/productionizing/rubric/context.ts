@@ -1,9 +1,9 @@
 // What every static check looks at: the app's Deployment, container and HPA, found once.
-import type { SourceLocation } from '../model.js';
-import { APP_IMAGE, identifyApp } from '../lab/productionizing.js';
-import type { AppTargets } from '../lab/types.js';
-import type { Submission } from '../submission/load.js';
-import { getPath, isRecord, ref, type FieldPath, type ManifestObject } from '../submission/manifest.js';
+import type { SourceLocation } from '../../../model.js';
+import { APP_IMAGE, identifyApp } from '../catalogue.js';
+import type { AppTargets } from '../../../lab/types.js';
+import type { Submission } from '../../../submission/load.js';
+import { getPath, isRecord, ref, type FieldPath, type ManifestObject } from '../../../submission/manifest.js';
 
 /** A check's decision; the runner adds id, points and hint from the catalogue. */
 export interface Verdict {

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { PRODUCTIONIZING_CHECKS } from '../lab/productionizing.js';
+import { PRODUCTIONIZING_CHECKS } from '../labs/productionizing/catalogue.js';
 import { EnvironmentError, type CheckResult } from '../model.js';
 import { WaitAbortedError, WaitTimeoutError } from '../wait/wait-for.js';
-import { appFootprint, appUnderTest, namespaceOf } from './app.js';
+import { appFootprint, appUnderTest, namespaceOf } from '../labs/productionizing/app.js';
 import { Budget, cleanupReserve } from './budget.js';
 import { LiveChecks } from './checks.js';
 import { BudgetExhausted, CheckFailed, CheckInconclusive, RunStopped } from './outcomes.js';

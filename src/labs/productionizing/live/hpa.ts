@@ -2,17 +2,17 @@
 // load, removes them after the load stops, and undoes a manual scale-down. With the grading
 // profile (HPA sync 5s, downscale stabilization 30s, metric resolution 10s) the group takes about
 // two minutes: ~20s to scale up, ~50s to scale back down, a few seconds for the manual scale.
-import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, type HpaView } from '../kube/hpa-status.js';
-import { cpuRequestDefaulted, CONTAINER_DEFAULTS } from '../kube/namespace.js';
+import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, type HpaView } from '../../../kube/hpa-status.js';
+import { cpuRequestDefaulted, CONTAINER_DEFAULTS } from '../../../kube/namespace.js';
 import type * as k8s from '@kubernetes/client-node';
-import { isPodReady } from '../kube/pods.js';
-import { scaleDeployment } from '../kube/scale.js';
-import { CpuLoad, cpuMilli, describeStops, planBurn } from '../faults/cpu-load.js';
-import { CheckFailed, CheckInconclusive } from '../grade/outcomes.js';
-import type { LiveChecks } from '../grade/checks.js';
+import { isPodReady } from '../../../kube/pods.js';
+import { scaleDeployment } from '../../../kube/scale.js';
+import { CpuLoad, cpuMilli, describeStops, planBurn } from '../../../faults/cpu-load.js';
+import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
+import type { LiveChecks } from '../../../engine/checks.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { appHpas } from './replicas.js';
-import { errorText } from '../util/error-text.js';
+import { errorText } from '../../../util/error-text.js';
 
 export const HPA_CHECKS = ['hpa.metrics-flow', 'hpa.scales-up', 'hpa.scales-down', 'hpa.restores-manual-scale'] as const;
 

@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getPath, isRecord, ref, type ManifestObject } from '../submission/manifest.js';
-import { parseManifests } from '../submission/load.js';
-import type { AppTargets, CheckDefinition, LabDefinition } from './types.js';
+import { getPath, isRecord, ref, type ManifestObject } from '../../submission/manifest.js';
+import { parseManifests } from '../../submission/load.js';
+import type { AppTargets, CheckDefinition, LabDefinition } from '../../lab/types.js';
 
 export const APP_IMAGE = 'sixeyed/configurable';
 
@@ -81,7 +81,7 @@ export const PRODUCTIONIZING_CHECKS: readonly CheckDefinition[] = [
     '`chown` in the container should fail with "Operation not permitted": run as a non-root user and drop all capabilities.'),
 ];
 
-const specsDir = fileURLToPath(new URL('../../specs/productionizing/', import.meta.url));
+const specsDir = fileURLToPath(new URL('../../../specs/productionizing/', import.meta.url));
 
 export const productionizing: LabDefinition = {
   id: 'productionizing',
