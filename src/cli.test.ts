@@ -300,7 +300,7 @@ describe('usage errors exit 4 with one line', () => {
     [['frobnicate'], /^lab-grader: unknown command 'frobnicate'/],
     [['grade'], /^lab-grader: missing required argument 'submission-dir'/],
     [['grade', 'x', '--frob'], /^lab-grader: unknown option '--frob'/],
-    [['grade', 'x', '--lab', 'networking'], /^lab-grader: option '--lab <id>' argument 'networking' is invalid\. Allowed choices are productionizing\./],
+    [['grade', 'x', '--lab', 'networking'], /^lab-grader: option '--lab <id>' argument 'networking' is invalid\. Allowed choices are .*productionizing/],
     [['grade', 'x', '--budget', 'soon'], /invalid duration "soon"/],
     [['cluster', 'explode'], /^lab-grader: command-argument value 'explode' is invalid for argument 'action'/],
     [['grade', '/nonexistent/submission', '--out', BAD_INPUT_OUT], /^lab-grader: submission directory not found: \/nonexistent\/submission$/],
@@ -389,5 +389,44 @@ describe('parseDuration', () => {
   });
   it.each(['', '15', 'm', '10x', '0s', '5m later'])('rejects %j', (text) => {
     expect(() => parseDuration(text)).toThrow(/invalid duration/);
+  });
+});
+
+describe('labs and --lab', () => {
+  it('`labs` prints one line per lab: id, title and summary', async () => {
+    const ran = await run(['labs']);
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toMatch(/^productionizing\s+Preparing for Production: the configurable app gets 5 replicas/m);
+  });
+
+  it('recognises the lab from the submission when --lab is left out, and passes it to live grading', async () => {
+    let lab: string | undefined;
+    fakes.live = async (opts) => {
+      lab = opts.lab.id;
+      return passedLive();
+    };
+    const out = await outDir();
+    expect((await run(['grade', fixture('reference'), '--out', out, '--context', 'kind-x'])).code).toBe(0);
+    expect(lab).toBe('productionizing');
+    expect((await result(out)).lab).toBe('productionizing');
+  });
+
+  it('a submission that looks like no lab is a usage error (exit 4) with reports', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lab-grader-cli-nolab-'));
+    dirs.push(dir);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(dir, 'app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n');
+    const out = await outDir();
+    const ran = await run(['grade', dir, '--out', out]);
+    expect(ran.code).toBe(4);
+    expect(ran.stderr).toMatch(/^lab-grader: the submission matches none of the labs: no object looks like productionizing/);
+    expect((await result(out)).exitCode).toBe(4);
+  });
+
+  it('files that do not parse are still graded (exit 2) without --lab', async () => {
+    const out = await outDir();
+    const ran = await run(['grade', fixture('malformed-yaml'), '--out', out]);
+    expect(ran.code).toBe(2);
+    expect(byId(await result(out), 'submission.parses').status).toBe('failed');
   });
 });

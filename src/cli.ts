@@ -7,16 +7,16 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 // The cluster client and everything that talks to a cluster are imported only where used, so
 // `--help` and `--static-only` load a YAML parser and pure functions (see runGrade, runCluster).
 import type { ClusterAction } from './cluster/commands.js';
-import { getLab, LAB_IDS } from './lab/index.js';
-import { labSupplements } from './labs/productionizing/catalogue.js';
-import type { LabDefinition } from './lab/types.js';
+import type { AnyLab } from './engine/lab.js';
+import { parsesPassed, runStaticRubric, submissionFailure } from './engine/static.js';
+import { locatorFor } from './submission/locate.js';
+import { getLab, LAB_IDS, LABS, labsNamingImages, recogniseLab } from './labs/index.js';
 import { EnvironmentError, ExitCode, SubmissionError, UsageError, type CheckResult } from './model.js';
 import { groupChecks, verdictLabel } from './report/groups.js';
 import { ReportSession, type FinalizeOptions, type FinalizeOutcome } from './report/session.js';
-import { resultFromVerdict, runStaticRubric, STATIC_CHECKS, submissionFailure } from './labs/productionizing/rubric/index.js';
-import { buildContext } from './labs/productionizing/rubric/context.js';
-import { loadSubmission, type Submission } from './submission/load.js';
+import { loadSubmission, manifestTexts, type Submission } from './submission/load.js';
 import { applyPolicy, makeNamespaceName } from './submission/policy.js';
+import { splitRedefinitions } from './submission/redefinitions.js';
 import { errorText } from './util/error-text.js';
 
 export interface CliIo {
@@ -28,7 +28,7 @@ export interface CliIo {
 }
 
 interface GradeOptions {
-  lab: string;
+  lab?: string;
   out?: string;
   staticOnly?: boolean;
   context?: string;
@@ -64,7 +64,7 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     .command('grade')
     .description('grade one submission: a folder of Kubernetes YAML or JSON manifests')
     .argument('<submission-dir>', 'the folder with the learner\'s manifests')
-    .addOption(new Option('--lab <id>', 'which lab the submission is for').choices(LAB_IDS).default('productionizing'))
+    .addOption(new Option('--lab <id>', 'which lab the submission is for (default: recognised from the submission; see `lab-grader labs`)').choices(LAB_IDS))
     .option('--out <dir>', 'where to write junit.xml, result.json and summary.md (default: reports/<submission name>)')
     .option('--static-only', 'only check the files; do not apply them to a cluster')
     .option('--context <context>', 'kubeconfig context of the cluster to grade on')
@@ -76,6 +76,15 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     .option('--keep-namespace', 'keep the grading namespace afterwards for inspection')
     .action(async (dir: string, opts: GradeOptions) => {
       exitCode = await runGrade(dir, opts, io);
+    });
+
+  program
+    .command('labs')
+    .description('list the labs this grader knows: id, title and what the learner does')
+    .action(() => {
+      const width = Math.max(...LABS.map((l) => l.id.length));
+      io.stdout(LABS.map((l) => `${l.id.padEnd(width)}  ${l.title}: ${l.summary}\n`).join(''));
+      exitCode = ExitCode.Passed;
     });
 
   program
@@ -94,7 +103,7 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     .command('batch')
     .description('grade a class: every subfolder of <dir> (or every path in a CSV/list file) is a submission; one cluster, N at a time')
     .argument('<dir|list>', 'a folder of submission folders, or a file listing them (one path per line, or the first column of a CSV)')
-    .addOption(new Option('--lab <id>', 'which lab the submissions are for').choices(LAB_IDS).default('productionizing'))
+    .addOption(new Option('--lab <id>', 'which lab the submissions are for (default: recognised from them)').choices(LAB_IDS))
     .addOption(new Option('--concurrency <n>', 'gradings at once (default 1: measured on a 2-core machine, see the README)').argParser(parsePositiveInt))
     .option('--out <dir>', 'where to write <submission>/… and the batch files', path.join('reports', 'batch'))
     .option('--context <context>', 'kubeconfig context of the cluster to grade on (default: the kind cluster, brought up if needed)')
@@ -104,11 +113,11 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
         .argParser(parseDurationOption)
         .default(DEFAULT_BUDGET_MS, '15m'),
     )
-    .action(async (source: string, opts: { lab: string; concurrency?: number; out: string; context?: string; resume?: boolean; budget: number }) => {
+    .action(async (source: string, opts: { lab?: string; concurrency?: number; out: string; context?: string; resume?: boolean; budget: number }) => {
       const { runBatch } = await import('./batch/run.js');
       exitCode = await runBatch({
         source,
-        lab: getLab(opts.lab),
+        ...(opts.lab !== undefined ? { lab: getLab(opts.lab) } : {}),
         out: opts.out,
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         ...(opts.context !== undefined ? { context: opts.context } : {}),
@@ -185,17 +194,57 @@ function parseDurationOption(value: string): number {
   }
 }
 
+/** The submission as read once for the whole run: its objects, or why they cannot be read. */
+type Loaded = { submission: Submission } | { failure: unknown };
+
+async function load(dir: string): Promise<Loaded> {
+  try {
+    return { submission: await loadSubmission(dir) };
+  } catch (failure) {
+    return { failure };
+  }
+}
+
+/**
+ * The lab to grade for: --lab, else the one the objects look like. Files that do not parse are
+ * still reported: against the lab whose images they name, else the first lab, with a note.
+ */
+async function chooseLab(dir: string, opts: GradeOptions, loaded: Loaded): Promise<{ lab: AnyLab; notes: string[] }> {
+  if (opts.lab !== undefined) return { lab: getLab(opts.lab), notes: [] };
+  if ('submission' in loaded) return { lab: recogniseLab(loaded.submission.objects), notes: [] };
+  const first = LABS[0];
+  if (!first) throw new Error('no labs are registered');
+  if (LABS.length === 1) return { lab: first, notes: [] };
+  const named = labsNamingImages(await manifestTexts(dir));
+  if (named.length === 1 && named[0]) {
+    return { lab: named[0], notes: [`The files do not parse; lab ${named[0].id} was recognised from the image names in them`] };
+  }
+  return { lab: first, notes: [`The files do not parse and name no single lab's images; reported as lab ${first.id}: pass --lab <id> to choose`] };
+}
+
 async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<number> {
-  const lab = getLab(opts.lab);
   const outDir = opts.out ?? path.join('reports', path.basename(path.resolve(dir)) || 'submission');
   const info = await stat(dir).catch(() => undefined);
   const badPath = !info ? `submission directory not found: ${dir}` : !info.isDirectory() ? `submission path is not a directory: ${dir}` : undefined;
-  if (badPath) {
-    // Bad input still leaves reports (every check an error, zero points) for whoever collects them.
+  // Bad input still leaves reports (every check an error, zero points) for whoever collects them.
+  const usageReports = async (lab: AnyLab, reason: string): Promise<void> => {
     const session = new ReportSession({ lab, submission: dir, outDir, checkpoint: false, env: io.env, stdout: () => undefined, github: false });
-    await session.finalize({ reason: badPath, unrun: 'error', exitCode: ExitCode.Usage }).catch(() => undefined);
+    await session.finalize({ reason, unrun: 'error', exitCode: ExitCode.Usage }).catch(() => undefined);
+  };
+  const fallbackLab = (opts.lab !== undefined ? LABS.find((l) => l.id === opts.lab) : undefined) ?? LABS[0];
+  if (badPath) {
+    if (fallbackLab) await usageReports(fallbackLab, badPath);
     throw new UsageError(badPath);
   }
+  const loaded = await load(dir);
+  let chosen: { lab: AnyLab; notes: string[] };
+  try {
+    chosen = await chooseLab(dir, opts, loaded);
+  } catch (err) {
+    if (err instanceof UsageError && fallbackLab) await usageReports(fallbackLab, err.message);
+    throw err;
+  }
+  const { lab } = chosen;
   const progress = new Progress(io);
   const session = new ReportSession({
     lab,
@@ -206,6 +255,7 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
     stdout: io.stdout,
     onRecord: (r) => progress.check(r),
   });
+  session.addNotes(...chosen.notes);
   progress.line(`Grading ${dir} for lab ${lab.id}${opts.staticOnly ? ' (static checks only)' : ''}`);
 
   const controller = new AbortController();
@@ -234,7 +284,7 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
   try {
     let outcome: FinalizeOutcome;
     try {
-      outcome = await gradeInto(session, lab, dir, opts, io, progress, controller.signal, stop, () => stopReason);
+      outcome = await gradeInto(session, lab, loaded, dir, opts, progress, controller.signal, stop, () => stopReason);
     } catch (err) {
       if (session.reportsFailed) throw err;
       outcome = await session.finalize(finalizeForError(err, stopReason, io));
@@ -256,10 +306,10 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
 
 async function gradeInto(
   session: ReportSession,
-  lab: LabDefinition,
+  lab: AnyLab,
+  loaded: Loaded,
   dir: string,
   opts: GradeOptions,
-  io: CliIo,
   progress: Progress,
   signal: AbortSignal,
   stop: (reason: string) => void,
@@ -267,23 +317,25 @@ async function gradeInto(
 ): Promise<FinalizeOutcome> {
   const ungradable: FinalizeOptions = { reason: 'the submission could not be graded', exitCode: ExitCode.Ungradable };
 
-  let submission: Submission;
-  try {
-    submission = await loadSubmission(dir);
-  } catch (err) {
-    if (!(err instanceof SubmissionError)) throw err;
-    session.record(submissionFailure('submission.parses', err, lab));
+  if (!('submission' in loaded)) {
+    if (!(loaded.failure instanceof SubmissionError)) throw loaded.failure;
+    session.record(submissionFailure('submission.parses', loaded.failure, lab));
     return session.finalize(ungradable);
   }
+  const { submission } = loaded;
   session.addNotes(...submission.notes);
 
   const namespace = makeNamespaceName(dir);
+  const split = splitRedefinitions(submission.objects, lab.redefinitions ?? 'reject');
   let policy: ReturnType<typeof applyPolicy>;
+  let switched: ReturnType<typeof applyPolicy>;
   try {
-    policy = applyPolicy(submission.objects, { namespace });
+    policy = applyPolicy(split.objects, { namespace });
+    switched = applyPolicy(split.switches, { namespace, redefinitions: true });
   } catch (err) {
     if (!(err instanceof SubmissionError)) throw err;
-    session.record(parsesPassed(submission, lab));
+    const parsed = parsesPassed(submission, lab);
+    if (parsed) session.record(parsed);
     session.record(submissionFailure('submission.allowed-objects', err, lab));
     return session.finalize(ungradable);
   }
@@ -293,7 +345,7 @@ async function gradeInto(
 
   if (opts.staticOnly) return session.finalize({ reason: '--static-only' });
 
-  const supplement = await labSupplements(policy.objects);
+  const supplement = lab.supplements ? await lab.supplements(policy.objects) : { objects: [], notes: [] };
   const added = applyPolicy(supplement.objects, { namespace });
   session.addNotes(...supplement.notes);
   const manifests = [...policy.objects, ...added.objects].map((o) => o.body);
@@ -307,8 +359,10 @@ async function gradeInto(
   const { gradeLive } = await import('./engine/run.js');
   try {
     const live = gradeLive({
-      submissionDir: dir,
+      lab,
       manifests,
+      switchManifests: switched.objects.map((o) => o.body),
+      locate: locatorFor(submission.objects),
       context,
       budgetMs: opts.budget,
       keepNamespace: opts.keepNamespace ?? false,
@@ -359,13 +413,6 @@ function finalizeForError(err: unknown, stopReason: string | undefined, io: CliI
   }
   io.stderr(`lab-grader: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorText(err)}\n`);
   return { reason: `the grader failed: ${describeError(err)}`, unrun: 'error', exitCode: ExitCode.Environment };
-}
-
-function parsesPassed(submission: Submission, lab: LabDefinition): CheckResult {
-  const def = lab.checks.find((c) => c.id === 'submission.parses');
-  const impl = STATIC_CHECKS['submission.parses'];
-  if (!def || !impl) throw new Error(`lab ${lab.id} has no submission.parses check`);
-  return resultFromVerdict(def, impl(buildContext(submission)), 0);
 }
 
 async function runCluster(

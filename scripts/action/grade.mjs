@@ -55,7 +55,7 @@ function bareClassroomError(message, maxScore = 0) {
 async function writeUngraded(reason, exitCode, labId) {
   mkdirSync(outDir, { recursive: true });
   try {
-    const { getLab, LAB_IDS } = await import(path.join(root, 'dist/lab/index.js'));
+    const { getLab, LAB_IDS } = await import(path.join(root, 'dist/labs/index.js'));
     const { ReportSession, writeReports } = await import(path.join(root, 'dist/report/index.js'));
     const submission = input('PATH') || '(empty)';
     const id = labId || LAB_IDS[0];
@@ -104,7 +104,7 @@ async function precheck() {
   if (!info.isDirectory()) return [`the input \`path\` names ${JSON.stringify(dir)}, which is not a folder`, 4];
   const lab = input('LAB');
   if (lab) {
-    const { LAB_IDS } = await import(path.join(root, 'dist/lab/index.js'));
+    const { LAB_IDS } = await import(path.join(root, 'dist/labs/index.js'));
     if (!LAB_IDS.includes(lab)) return [`the input \`lab\` is ${JSON.stringify(lab)}, which is not a known lab; known labs: ${LAB_IDS.join(', ')}`, 4];
   }
   if (!input('CONTEXT') && input('STATIC_ONLY') !== 'true') {

@@ -3,6 +3,7 @@
 // rebuilt from all of them, the same as one batch of every submission would have written.
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { getLab } from '../labs/index.js';
 import { UsageError } from '../model.js';
 import { batchExitCode, type BatchEntry, type BatchOutcome } from '../report/batch.js';
 import { readBatchDir, writeBatchFiles } from '../report/batch-files.js';
@@ -19,7 +20,7 @@ export async function runMerge(opts: MergeOptions): Promise<number> {
   const shards: Array<{ dir: string; outcome: BatchOutcome }> = [];
   for (const dir of opts.dirs) {
     try {
-      shards.push({ dir, outcome: await readBatchDir(dir) });
+      shards.push({ dir, outcome: await readBatchDir(dir, getLab) });
     } catch (err) {
       throw new UsageError(errorText(err));
     }

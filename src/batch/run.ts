@@ -17,15 +17,15 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appFootprint } from '../labs/productionizing/app.js';
 import { clusterRoom, describeRoom, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
 import { apiMessage, loadKube, type Kube } from '../kube/client.js';
 import { CONTAINER_DEFAULTS, OWNER_PID_ANNOTATION } from '../kube/namespace.js';
 import { withRetry } from '../kube/retry.js';
 import { waitForPodMetrics } from '../cluster/readiness.js';
 import { milli } from '../kube/capacity.js';
-import type { LabDefinition } from '../lab/types.js';
-import { EnvironmentError } from '../model.js';
+import type { AnyLab } from '../engine/lab.js';
+import { EnvironmentError, UsageError } from '../model.js';
+import { LAB_IDS, LABS, recogniseLab } from '../labs/index.js';
 import { batchExitCode, type BatchEntry, type BatchOutcome } from '../report/batch.js';
 import { isComplete, readResult, writeBatchFiles } from '../report/batch-files.js';
 import { formatDuration } from '../report/groups.js';
@@ -51,7 +51,8 @@ const ROOM_WAIT_MS = 30 * 60_000;
 
 export interface BatchOptions {
   source: string;
-  lab: LabDefinition;
+  /** Default: the one lab the submissions are recognised as (exit 4 when none or several). */
+  lab?: AnyLab;
   out: string;
   concurrency?: number;
   context?: string;
@@ -71,10 +72,11 @@ interface Running {
   done: Promise<BatchEntry>;
 }
 
-export async function runBatch(opts: BatchOptions): Promise<number> {
-  const { io } = opts;
+export async function runBatch(options: BatchOptions): Promise<number> {
+  const { io } = options;
   const progress = new BatchProgress(io);
-  const { inputs, notes } = await discoverSubmissions(opts.source);
+  const { inputs, notes } = await discoverSubmissions(options.source);
+  const opts = { ...options, lab: options.lab ?? (await recogniseBatchLab(inputs)) };
   for (const n of notes) progress.line(`batch: warning: ${n}`);
   await mkdir(opts.out, { recursive: true });
 
@@ -125,7 +127,7 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
     try {
       context ??= await ensureGradingCluster();
       kube = loadKube(context);
-      progress.line(await preflight(kube, context, concurrency, opts.concurrency === undefined));
+      progress.line(await preflight(kube, context, concurrency, opts.concurrency === undefined, opts.lab.needsMetrics ?? false));
     } catch (err) {
       stopped = `the cluster is not usable: ${errorText(err)}`;
       progress.line(`batch: ${stopped}`);
@@ -163,7 +165,7 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
     while (queue.length > 0 || running.size > 0) {
       if (!stopped && queue.length > 0 && running.size < concurrency) {
         // Submissions with no app to run need no room: they go ahead of one that waits for it.
-        for (const q of queue) if (!footprints.has(q.name)) footprints.set(q.name, await footprintOf(q.dir));
+        for (const q of queue) if (!footprints.has(q.name)) footprints.set(q.name, await footprintOf(opts.lab, q.dir));
         const idle = queue.findIndex((q) => footprints.get(q.name)?.pods === 0);
         const index = running.size > 0 && idle >= 0 ? idle : 0;
         const next = queue[index] as BatchInput;
@@ -216,7 +218,7 @@ export async function runBatch(opts: BatchOptions): Promise<number> {
   return batchExitCode(outcome());
 }
 
-function startGrading(input: BatchInput, footprint: { pods: number; perPodMilli: number }, opts: BatchOptions, context: string, progress: BatchProgress): Running {
+function startGrading(input: BatchInput, footprint: { pods: number; perPodMilli: number }, opts: BatchOptions & { lab: AnyLab }, context: string, progress: BatchProgress): Running {
   const outDir = path.join(opts.out, input.name);
   const bin = fileURLToPath(new URL('../../bin/lab-grader.js', import.meta.url));
   const args = [bin, 'grade', input.dir, '--lab', opts.lab.id, '--out', outDir, '--context', context, '--budget', `${Math.round(opts.budgetMs / 1000)}s`];
@@ -289,15 +291,36 @@ function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): v
 }
 
 /** Pods the submission's app asks for (0 when it has none to run: it needs no room). */
-async function footprintOf(dir: string): Promise<{ pods: number; perPodMilli: number }> {
+/** The lab every recognisable submission looks like; none or several is a usage error naming them. */
+async function recogniseBatchLab(inputs: readonly BatchInput[]): Promise<AnyLab> {
+  const seen = new Map<string, { lab: AnyLab; names: string[] }>();
+  let readable = 0;
+  for (const input of inputs) {
+    if (input.problem) continue;
+    try {
+      const objects = (await loadSubmission(input.dir)).objects;
+      readable++;
+      const lab = recogniseLab(objects);
+      const entry = seen.get(lab.id) ?? { lab, names: [] };
+      entry.names.push(input.name);
+      seen.set(lab.id, entry);
+    } catch {
+      // Unreadable or unrecognisable: graded (and reported) against the batch's lab.
+    }
+  }
+  const found = [...seen.values()];
+  if (found.length === 1 && found[0]) return found[0].lab;
+  // Nothing readable to recognise (an empty class, missing folders): reported against the first lab.
+  if (found.length === 0 && readable === 0 && LABS[0]) return LABS[0];
+  if (found.length === 0) throw new UsageError(`no submission of the batch looks like one of the labs (${LAB_IDS.join(', ')}): pass --lab <id>`);
+  throw new UsageError(`the submissions look like different labs (${found.map((f) => `${f.lab.id}: ${f.names.slice(0, 3).join(', ')}${f.names.length > 3 ? '…' : ''}`).join('; ')}): grade each lab's with its own --lab`);
+}
+
+async function footprintOf(lab: AnyLab, dir: string): Promise<{ pods: number; perPodMilli: number }> {
   try {
     const sub = await loadSubmission(dir);
-    const f = appFootprint(
-      sub.objects.map((o) => o.body),
-      REPLICAS,
-      milli(CONTAINER_DEFAULTS.defaultRequest.cpu),
-    );
-    return f ? { pods: f.pods, perPodMilli: f.perPodMilli } : { pods: 0, perPodMilli: 0 };
+    const f = await lab.footprint?.(sub.objects, milli(CONTAINER_DEFAULTS.defaultRequest.cpu));
+    return f ? { pods: Math.min(f.pods, REPLICAS), perPodMilli: f.cpuMilli } : { pods: 0, perPodMilli: 0 };
   } catch {
     return { pods: 0, perPodMilli: 0 };
   }
@@ -347,10 +370,10 @@ async function clusterLost(kube: Kube): Promise<string | undefined> {
 }
 
 /** One line saying what this cluster offers the batch and what is missing. */
-async function preflight(kube: Kube, context: string, concurrency: number, defaulted: boolean): Promise<string> {
+async function preflight(kube: Kube, context: string, concurrency: number, defaulted: boolean, needsMetrics: boolean): Promise<string> {
   await withRetry('reach the API server', () => kube.core.listNamespace({ limit: 1 }), { retries: 3 });
   const missing: string[] = [];
-  const metrics = await waitForPodMetrics(kube, { timeoutMs: 20_000 }).then(
+  const metrics = !needsMetrics ? 'metrics API not needed' : await waitForPodMetrics(kube, { timeoutMs: 20_000 }).then(
     () => 'metrics API ok',
     (err: unknown) => {
       missing.push(`metrics API (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
@@ -387,7 +410,7 @@ async function ensureGradingCluster(): Promise<string> {
   return context;
 }
 
-function printTotals(outcome: BatchOutcome, opts: BatchOptions, io: BatchOptions['io'], wallMs?: number): void {
+function printTotals(outcome: BatchOutcome, opts: BatchOptions & { lab: AnyLab }, io: BatchOptions['io'], wallMs?: number): void {
   const graded = outcome.entries.filter((e) => e.run).length;
   const lines = [
     `batch ${opts.lab.id}: ${outcome.entries.length} submissions, ${graded} graded, ${outcome.entries.length - graded} not graded${wallMs !== undefined ? ` in ${formatDuration(wallMs)}` : ''} (exit ${batchExitCode(outcome)})`,

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { checkResult, type CheckDefinition } from '../lab/types.js';
 import { EnvironmentError, type CheckResult, type CheckStatus, type SourceLocation } from '../model.js';
 import { WaitAbortedError, WaitTimeoutError } from '../wait/wait-for.js';
+import type { LiveCheckRecorder } from './lab.js';
 import { BudgetExhausted, CheckFailed, CheckInconclusive, RunStopped } from './outcomes.js';
 import { errorText } from '../util/error-text.js';
 
@@ -25,7 +26,7 @@ export interface LiveChecksOptions {
   stopReason: () => string;
 }
 
-export class LiveChecks {
+export class LiveChecks<Id extends string = string> implements LiveCheckRecorder<Id> {
   private readonly recorded = new Map<string, CheckResult>();
   private runningId: string | undefined;
 
@@ -35,19 +36,19 @@ export class LiveChecks {
     return this.runningId;
   }
 
-  has(id: string): boolean {
+  has(id: Id): boolean {
     return this.recorded.has(id);
   }
 
-  status(id: string): CheckStatus | undefined {
+  status(id: Id): CheckStatus | undefined {
     return this.recorded.get(id)?.status;
   }
 
-  passed(id: string): boolean {
+  passed(id: Id): boolean {
     return this.status(id) === 'passed';
   }
 
-  result(id: string): CheckResult | undefined {
+  result(id: Id): CheckResult | undefined {
     return this.recorded.get(id);
   }
 
@@ -60,15 +61,15 @@ export class LiveChecks {
   }
 
   /** Ids of the live checks not decided yet. */
-  pending(): string[] {
-    return this.opts.definitions.filter((d) => !this.recorded.has(d.id)).map((d) => d.id);
+  pending(): Id[] {
+    return this.opts.definitions.filter((d) => !this.recorded.has(d.id)).map((d) => d.id as Id);
   }
 
   /**
    * Runs one check. Returns its status. Rethrows (after recording the check as an error) what
    * must stop the whole run: an abort, the budget running out, an unusable environment.
    */
-  async run(id: string, body: CheckBody): Promise<CheckStatus> {
+  async run(id: Id, body: CheckBody): Promise<CheckStatus> {
     if (this.recorded.has(id)) return this.recorded.get(id)!.status;
     const def = this.definition(id);
     const started = performance.now();
@@ -87,7 +88,7 @@ export class LiveChecks {
 
   /** Records checks that cannot be run because of `cause` (not yet decided ones only). */
   async block(
-    ids: readonly string[],
+    ids: readonly Id[],
     status: 'failed' | 'skipped' | 'error',
     message: string,
     extra: { hint?: string; location?: SourceLocation; diagnostics?: string } = {},

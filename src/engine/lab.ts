@@ -6,7 +6,7 @@ import type { Kube } from '../kube/client.js';
 import type { Manifest } from '../kube/apply.js';
 import type { UndoStack } from '../faults/undo.js';
 import type { CheckDefinition, GroupDefinition } from '../lab/types.js';
-import type { SourceLocation } from '../model.js';
+import type { CheckResult, RunResult, SourceLocation } from '../model.js';
 import type { Submission } from '../submission/load.js';
 import type { ManifestObject } from '../submission/manifest.js';
 import type { Condition, Observation } from '../wait/wait-for.js';
@@ -51,6 +51,8 @@ export interface LiveCheckRecorder<Id extends string> {
   pending(): Id[];
   passed(id: Id): boolean;
   status(id: Id): 'passed' | 'failed' | 'error' | 'skipped' | undefined;
+  /** The recorded result of a check (its message and diagnostics), once decided. */
+  result(id: Id): CheckResult | undefined;
 }
 
 export interface WaitSpec {
@@ -115,6 +117,8 @@ export interface LiveRun<Id extends string> {
   apply(objects?: readonly Manifest[], opts?: { dryRun?: boolean; pods?: { count: number; cpuMilli: number } }): Promise<ApplyResult>;
   /** What a failed check shows under "diagnostics" from now on (Pods, events, logs…). */
   diagnoseWith(collect: () => Promise<string>): void;
+  /** The least time each live group can take on this cluster (summary.md shows them); optional for a lab. */
+  setFloors(floors: NonNullable<RunResult['floors']>): void;
 }
 
 /** A lab's selfcheck: its walkthrough with the lab's own specs, as checks with their own catalogue. */
@@ -149,6 +153,13 @@ export interface Lab<Id extends string = string, Ctx = unknown> {
    * lab. `grade` without --lab picks the single lab with the highest score above 0.
    */
   recognise(objects: readonly ManifestObject[]): number;
+  /** The live plan creates HPAs: the engine checks the metrics API first (exit 3 without it). */
+  readonly needsMetrics?: boolean;
+  /**
+   * Pods the submission's workloads will start and the CPU each requests (`defaultCpuMilli` for
+   * containers without a request), for `batch` to pace gradings; undefined = none to run.
+   */
+  footprint?(objects: readonly ManifestObject[], defaultCpuMilli: number): Promise<{ pods: number; cpuMilli: number } | undefined>;
   /** Objects the lab hands learners that a submission may leave out (e.g. its Services). */
   supplements?(objects: readonly ManifestObject[]): Promise<{ objects: ManifestObject[]; notes: string[] }>;
   readonly rubric: StaticRubric<Id, Ctx>;
@@ -156,3 +167,10 @@ export interface Lab<Id extends string = string, Ctx = unknown> {
   live(run: LiveRun<Id>): Promise<void>;
   readonly selfcheck?: SelfcheckPlan;
 }
+
+/**
+ * Any lab, as the registry and the engine hold it. `any` because each lab has its own rubric
+ * context type, which the engine only hands back to the same lab's checks.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyLab = Lab<string, any>;

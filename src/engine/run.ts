@@ -1,18 +1,8 @@
-// Live grading: apply the submission into a fresh namespace and run the scenarios, in this order:
+// The lab-agnostic live run: reach the cluster, make a fresh namespace, hand the lab's live plan a
+// LiveRun (recorder, budget, stop, undo, apply), and clean up whatever happens.
 //
-//   submission.applies   server-side apply: passes when the API server accepts every object
-//   replicas.ready-five  the app Deployment's rollout (fails fast, with the most specific reason,
-//                        when Pods cannot be created, scheduled, pulled, configured or kept
-//                        running), 5 ready Pods that stay up, and no HPA minimum below 5
-//   security.exec-*      exec probes in a running app container (cheap, done while all is healthy)
-//   readiness.*, liveness.*   one Pod's app is made to fail; what Kubernetes does about it
-//   hpa.*                metrics, scale up under CPU load, back down, undo of a manual scale
-//
-// When the app cannot run because of the submission (the API server rejects its Deployment, its
-// Pods cannot be created, started or kept running), the checks that need it are reported as `failed` with that
-// cause, "not tested: …", and no points: the learner's work is why they could not pass, and a
-// `skipped` would read as "not the learner's concern". `error` is kept for what the grader or the
-// environment could not decide (an exec that could not run, a Pod the API server cannot reach).
+// When the plan's checks cannot run because of the submission, the lab reports them `failed`
+// ("not tested: …"); `error` is kept for what the grader or the environment could not decide.
 //
 // Every change the grader makes registers its undo first (UndoStack); the undos run at the end,
 // also after an interruption, a budget overrun or a lost cluster. A stopped run reports the check
@@ -25,34 +15,30 @@ import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { describeUndoFailure, UndoStack } from '../faults/undo.js';
 import type { Manifest } from '../kube/apply.js';
 import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
-import { clusterRoom, describeRoom, milli, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
+import { clusterRoom, describeRoom, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
 import { markRoom, readQueue } from '../kube/room-queue.js';
-import { readControllerArgs } from '../kube/control-plane.js';
-import { CONTAINER_DEFAULTS, createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD, requestNamespaceDeletion } from '../kube/namespace.js';
+import { createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD, requestNamespaceDeletion } from '../kube/namespace.js';
 import { ClusterUnreachableError, withRetry } from '../kube/retry.js';
-import { productionizing } from '../labs/productionizing/catalogue.js';
-import type { LabDefinition } from '../lab/types.js';
 import { EnvironmentError, type CheckResult, type RunResult } from '../model.js';
-import { applyAll, appliesVerdict, type ApplyOutcome } from './apply.js';
-import { ScenarioContext } from '../labs/productionizing/live/context.js';
-import { groupFloors, timingsFromFlags } from '../labs/productionizing/live/floor.js';
-import { hpaScenario } from '../labs/productionizing/live/hpa.js';
-import { probesScenario } from '../labs/productionizing/live/probes.js';
-import { podsCheck, REPLICAS_WANTED, type PodsVerdict } from '../labs/productionizing/live/replicas.js';
-import { securityScenario } from '../labs/productionizing/live/security.js';
 import type { Progress } from '../util/progress.js';
-import { waitFor, WaitTimeoutError } from '../wait/wait-for.js';
-import { appFootprint, appUnderTest, floorInputs, namespaceOf } from '../labs/productionizing/app.js';
+import { waitFor, WaitTimeoutError, type Condition, type Observation } from '../wait/wait-for.js';
+import { errorText } from '../util/error-text.js';
+import { applyAll, type ApplyOutcome } from './apply.js';
 import { Budget, cleanupReserve } from './budget.js';
 import { LiveChecks } from './checks.js';
-import { BudgetExhausted, RunStopped } from './outcomes.js';
-import { loadLocator } from './sources.js';
-import { errorText } from '../util/error-text.js';
+import type { ApplyResult, Lab, LiveRun, WaitSpec } from './lab.js';
+import { BudgetExhausted, CheckFailed, RunStopped } from './outcomes.js';
+import type { Locator } from '../submission/locate.js';
 
 export interface LiveGradeOptions {
-  submissionDir: string;
+  /** The lab whose live plan is run. */
+  lab: Pick<Lab, 'id' | 'checks' | 'live' | 'needsMetrics'>;
   /** Objects after policy, as plain manifests, every one already in the grading namespace (metadata.namespace). */
   manifests: Array<Record<string, unknown>>;
+  /** Labs with redefinitions 'switch': the later definitions, after policy, in the same namespace. */
+  switchManifests?: Array<Record<string, unknown>>;
+  /** Where each object was written in the learner's files (default: nowhere). */
+  locate?: Locator;
   context?: string;
   budgetMs: number;
   keepNamespace: boolean;
@@ -61,12 +47,12 @@ export interface LiveGradeOptions {
   onCheck: (result: CheckResult) => void;
   /** Progress lines for the terminal. */
   onProgress: (line: string) => void;
-  /** The lab whose live checks are run (default: productionizing). */
-  lab?: LabDefinition;
-  /** Called once the app is known with the floor of each live group (summary.md shows them). */
+  /** Called when the lab knows the floor of each live group (summary.md shows them). */
   onFloors?: (floors: NonNullable<RunResult['floors']>) => void;
   /** Bring up the default kind cluster when no cluster is reachable (default true without --context). */
   bringUpCluster?: boolean;
+  /** The live plan to run (default: the lab's `live`); selfcheck passes the lab's walkthrough. */
+  plan?: (run: LiveRun<string>) => Promise<void>;
 }
 
 /** Bound for deleting the namespace at the end (Pods stop on SIGTERM at once). */
@@ -78,9 +64,10 @@ const METRICS_PREFLIGHT_MS = 60_000;
 const ROOM_WAIT_MS = 10 * 60_000;
 /** How long a grading keeps the others from starting while its Pods get scheduled. */
 const PLACEMENT_WAIT_MS = 10_000;
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod', 'Job', 'CronJob']);
 
 export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> {
-  const lab = opts.lab ?? productionizing;
+  const lab = opts.lab;
   const definitions = lab.checks.filter((c) => c.kind === 'live');
   const runId = randomBytes(4).toString('hex');
   const manifests = opts.manifests as Manifest[];
@@ -109,7 +96,13 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   const checks = new LiveChecks({
     definitions,
     onCheck: opts.onCheck,
-    diagnose: () => diagnose(),
+    diagnose: async () => {
+      try {
+        return await diagnose();
+      } catch (error) {
+        return `(diagnostics could not be collected: ${errorText(error)})`;
+      }
+    },
     signal: run.signal,
     stopReason: () => stopReason ?? 'stopped',
   });
@@ -118,8 +111,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   try {
     const kube = await connect(opts, run.signal);
     await deleteNamespacesOfDeadRunsQuietly(kube, opts.onProgress);
-    const controllerArgs = readControllerArgs(kube).catch(() => ({}) as Awaited<ReturnType<typeof readControllerArgs>>);
-    await preflightMetrics(kube, run.signal);
+    if (lab.needsMetrics) await preflightMetrics(kube, run.signal);
 
     if (opts.keepNamespace) {
       opts.onProgress(`namespace ${namespace} will be kept (--keep-namespace); delete it with \`kubectl delete namespace ${namespace}\``);
@@ -139,74 +131,28 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
     await createGradingNamespace(kube, namespace, runId, run.signal);
     opts.onProgress(`namespace ${namespace} created (run ${runId}; Pod Security baseline, quota 20 Pods, 4 CPU, 4Gi)`);
 
-    const locate = await loadLocator(opts.submissionDir);
-    const app = appUnderTest(opts.manifests);
+    const locate: Locator = opts.locate ?? (() => undefined);
     const api = <T>(what: string, fn: () => Promise<T>): Promise<T> => withRetry(what, fn, { signal: run.signal });
-    if (!app) {
-      await checks.run('submission.applies', async () => appliesVerdict(await applyAll({ kube, api }, manifests, locate)));
-      await checks.block(checks.pending(), 'failed', `not tested: no Deployment in the specs runs the lab's app (image sixeyed/configurable)`, {
-        hint: 'Run the app from a Deployment whose container image is sixeyed/configurable:21.04, as in the lab\'s specs.',
-      });
-      return checks.results();
-    }
-
-    if (opts.onFloors) {
-      const args = await controllerArgs;
-      const timings = timingsFromFlags(args.controllerManager, args.metricsServer);
-      opts.onFloors({ timings: `${timings.source}: HPA sync ${timings.hpaSyncSeconds}s, downscale stabilization ${timings.downscaleStabilizationSeconds}s, metrics resolution ${timings.metricResolutionSeconds}s`, groups: groupFloors(floorInputs(opts.manifests, app, timings)) });
-    }
-    const ctx = new ScenarioContext(kube, namespace, app, run.signal, budget, undo, runId, opts.onProgress);
-    diagnose = () => ctx.diagnostics();
-    let applied: ApplyOutcome | undefined;
-    await checks.run('submission.applies', async () => {
-      // A dry run first: an app Deployment the API server rejects is the learner's to fix,
-      // whatever the room on the cluster; only then wait for room for the app's Pods.
-      const dry = await applyAll(ctx, manifests, locate, { dryRun: true });
-      if (dry.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) {
-        applied = dry;
-        return appliesVerdict(dry);
-      }
-      const waited = await oneAtATime(async () => {
-        const w = await waitForRoom(kube, namespace, opts.manifests, budget, run.signal, opts.onProgress);
-        applied = await applyAll(ctx, manifests, locate);
-        if (!applied.rejections.some((r) => r.kind === 'Deployment' && r.name === app.deployment)) await podsPlaced(ctx, opts.manifests, run.signal);
-        return w;
-      });
-      if (!applied) throw new Error('internal: the specs were not applied');
-      const verdict = appliesVerdict(applied);
-      return waited > 1_000 ? `${verdict} (after waiting ${Math.round(waited / 1000)}s for room on the cluster)` : verdict;
-    });
-    const appRejection = applied?.rejections.find((r) => r.kind === 'Deployment' && r.name === app.deployment);
-    if (checks.status('submission.applies') === 'error') {
-      await checks.block(checks.pending(), 'error', 'not run: the grader could not apply the specs (see submission.applies)');
-      return checks.results();
-    }
-    if (appRejection) {
-      const appliesDiagnostics = checks.result('submission.applies')?.diagnostics;
-      await checks.block(checks.pending(), 'failed', `not tested: the API server rejected the app's Deployment: ${appRejection.message}`, appliesDiagnostics ? { diagnostics: appliesDiagnostics } : {});
-      return checks.results();
-    }
-
-    // The check about the app's Pods: when they cannot run, the checks that need them are not tested.
-    const podsCheckId = lab.podsCheck ?? 'replicas.ready-five';
-    const pods: PodsVerdict = {};
-    await checks.run(podsCheckId, () => podsCheck(ctx, pods));
-    const podsDiagnostics = checks.result(podsCheckId)?.diagnostics;
-    if (pods.cannotRun) {
-      await checks.block(checks.pending(), 'failed', `not tested: the app's Pods cannot run (see ${podsCheckId}): ${pods.cannotRun.message}`, {
-        hint: pods.cannotRun.hint,
-        ...(podsDiagnostics ? { diagnostics: podsDiagnostics } : {}),
-      });
-      return checks.results();
-    }
-    if (pods.noRoom) {
-      await checks.block(checks.pending(), 'error', `not run: the cluster has no room for the app's Pods (see ${podsCheckId})`);
-      return checks.results();
-    }
-
-    await securityScenario(ctx, checks);
-    await probesScenario(ctx, checks);
-    await hpaScenario(ctx, checks);
+    const liveRun: LiveRun<string> = {
+      kube,
+      namespace,
+      runId,
+      signal: run.signal,
+      undo,
+      checks,
+      manifests,
+      switchManifests: (opts.switchManifests ?? []) as Manifest[],
+      locate,
+      progress: opts.onProgress,
+      api,
+      wait: <T>(condition: Condition<T>, spec: WaitSpec): Promise<Observation<T>> => budgetedWait(condition, spec, budget, run.signal),
+      apply: (objects = manifests, applyOpts = {}) => applyInto({ kube, api, namespace, locate, budget, signal: run.signal, progress: opts.onProgress }, objects, applyOpts),
+      diagnoseWith: (collect) => {
+        diagnose = collect;
+      },
+      setFloors: (floors) => opts.onFloors?.(floors),
+    };
+    await (opts.plan ?? ((r: LiveRun<string>) => lab.live(r)))(liveRun);
     opts.onProgress(`live checks finished in ${Math.round((Date.now() - started) / 1000)}s`);
   } catch (error) {
     failure = error;
@@ -234,6 +180,66 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   return checks.results();
 }
 
+/** The grading namespace the manifests carry (the CLI moved every object into it). */
+export function namespaceOf(manifests: readonly Manifest[]): string {
+  const names = new Set(manifests.map((m) => m.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ''));
+  if (names.size !== 1) {
+    throw new Error(`live grading needs every manifest in one grading namespace; found ${names.size === 0 ? 'none' : [...names].join(', ')}`);
+  }
+  return [...names][0] as string;
+}
+
+/**
+ * waitFor within the budget. The learner's failures and the environment's stop the wait at
+ * once; a wait cut short by the budget throws BudgetExhausted instead of a timeout.
+ */
+async function budgetedWait<T>(condition: Condition<T>, spec: WaitSpec, budget: Budget, signal: AbortSignal): Promise<Observation<T>> {
+  const { timeoutMs, truncated } = budget.bound(spec.timeoutMs);
+  try {
+    return await waitFor(condition, {
+      description: spec.description,
+      timeoutMs,
+      signal,
+      ...(spec.intervalsMs ? { intervalsMs: spec.intervalsMs } : {}),
+      ...(spec.onProgress ? { onProgress: spec.onProgress } : {}),
+      isFatal: (e) => e instanceof EnvironmentError || e instanceof CheckFailed || (spec.isFatal?.(e) ?? false),
+    });
+  } catch (error) {
+    if (error instanceof WaitTimeoutError && truncated) throw new BudgetExhausted(budget.budgetMs);
+    throw error;
+  }
+}
+
+interface ApplyBase {
+  kube: Kube;
+  api: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  namespace: string;
+  locate: Locator;
+  budget: Budget;
+  signal: AbortSignal;
+  progress: (line: string) => void;
+}
+
+async function applyInto(
+  base: ApplyBase,
+  objects: readonly Manifest[],
+  opts: { dryRun?: boolean; pods?: { count: number; cpuMilli: number } },
+): Promise<ApplyResult> {
+  if (opts.dryRun || !opts.pods || opts.pods.count <= 0) {
+    return { ...(await applyAll(base, objects, base.locate, opts.dryRun ? { dryRun: true } : {})), waitedForRoomMs: 0 };
+  }
+  const pods = opts.pods;
+  let applied: ApplyOutcome | undefined;
+  const waited = await oneAtATime(async () => {
+    const w = await waitForRoom(base, pods);
+    applied = await applyAll(base, objects, base.locate);
+    if (!applied.rejections.some((r) => WORKLOAD_KINDS.has(r.kind))) await podsPlaced(base, pods.count);
+    return w;
+  });
+  if (!applied) throw new Error('internal: the objects were not applied');
+  return { ...applied, waitedForRoomMs: waited };
+}
+
 /**
  * Grading namespaces of runs on this host that were killed outright (SIGKILL, a crash) are
  * deleted by the next grade: live runs and other hosts' runs are never touched. Best effort.
@@ -248,7 +254,7 @@ async function deleteNamespacesOfDeadRunsQuietly(kube: Kube, onProgress: (line: 
 }
 
 /** Clients for the context; without --context, brings up the default kind cluster if needed. */
-async function connect(opts: LiveGradeOptions, signal: AbortSignal): Promise<Kube> {
+export async function connect(opts: Pick<LiveGradeOptions, 'context' | 'bringUpCluster' | 'onProgress'>, signal: AbortSignal): Promise<Kube> {
   const context = opts.context ?? kindContext(DEFAULT_CLUSTER_NAME);
   const reach = async (): Promise<Kube> => {
     const kube = loadKube(context);
@@ -303,38 +309,31 @@ function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
   return turn;
 }
 
-/** Until the app's Pods are bound to nodes (so the next grading's room check counts them), at most a few seconds. */
-async function podsPlaced(ctx: ScenarioContext, manifests: readonly Record<string, unknown>[], signal: AbortSignal): Promise<void> {
-  const pods = appFootprint(manifests, REPLICAS_WANTED, milli(CONTAINER_DEFAULTS.defaultRequest.cpu))?.pods ?? 1;
+/** Until `count` Pods of the namespace are bound to nodes (so the next grading's room check counts them), at most a few seconds. */
+async function podsPlaced(base: ApplyBase, count: number): Promise<void> {
   await waitFor(
     async () => {
-      const list = await ctx.pods();
-      const placed = list.filter((p) => p.spec?.nodeName).length;
-      return { done: placed >= pods, observed: `${placed} of ${pods} Pods scheduled` };
+      const list = await base.api('list the Pods of the grading namespace', () => base.kube.core.listNamespacedPod({ namespace: base.namespace }));
+      const placed = list.items.filter((p) => p.spec?.nodeName).length;
+      return { done: placed >= count, observed: `${placed} of ${count} Pods scheduled` };
     },
-    { description: `the app's Pods are scheduled`, timeoutMs: PLACEMENT_WAIT_MS, signal, intervalsMs: [250, 500] },
+    { description: `the Pods are scheduled`, timeoutMs: PLACEMENT_WAIT_MS, signal: base.signal, intervalsMs: [250, 500] },
   ).catch((error: unknown) => {
     if (!(error instanceof WaitTimeoutError)) throw error;
   });
 }
 
 /**
- * Waits until the cluster has CPU room for the app's Pods (another grading may hold it), or
- * reports that it never could: that is the environment's limit, not the learner's mistake.
- * Submissions asking for more than the namespace quota are left to the quota (their failure).
+ * Waits until the cluster has CPU room for the Pods (another grading may hold it), or reports
+ * that it never could: that is the environment's limit, not the learner's mistake. Submissions
+ * asking for more than the namespace quota are left to the quota (their failure).
  */
-async function waitForRoom(
-  kube: Kube,
-  namespace: string,
-  manifests: readonly Record<string, unknown>[],
-  budget: Budget,
-  signal: AbortSignal,
-  progress: (line: string) => void,
-): Promise<number> {
+async function waitForRoom(base: ApplyBase, footprint: { count: number; cpuMilli: number }): Promise<number> {
+  const { kube, namespace, budget, signal, progress } = base;
   const started = Date.now();
-  const footprint = appFootprint(manifests, REPLICAS_WANTED, milli(CONTAINER_DEFAULTS.defaultRequest.cpu));
-  if (!footprint || footprint.perPodMilli <= 0) return 0;
-  const { pods, perPodMilli } = footprint;
+  const pods = footprint.count;
+  const perPodMilli = footprint.cpuMilli;
+  if (pods <= 0 || perPodMilli <= 0) return 0;
   const quotaMilli = Number(QUOTA_HARD['requests.cpu']) * 1000;
   if (pods * perPodMilli > quotaMilli) return 0;
   const room = await withRetry('read the room on the cluster', () => clusterRoom(kube), { signal });
@@ -342,7 +341,7 @@ async function waitForRoom(
   if (idle < pods) {
     throw new EnvironmentError(
       `the cluster is too small for this submission: the app needs ${pods} Pods requesting ${perPodMilli}m CPU each, and the nodes have room for ${idle} besides the system's own Pods (${describeRoom(room)})`,
-      `grade on a cluster with more CPU (kind on a machine with 4 or more cores); the lab's spec requests 125m per Pod`,
+      `grade on a cluster with more CPU (kind on a machine with 4 or more cores)`,
     );
   }
   // Take turns with other waiting gradings (see kube/room-queue.ts).

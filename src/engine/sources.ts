@@ -1,31 +1,8 @@
-// Maps objects (and fields the API server names) back to the learner's files and lines. The CLI
-// hands live grading plain manifests; the loader is run again on the submission directory to
-// find where each object was written. Objects the grader added (the lab's Services) have none.
+// The API server's reasons for refusing an object, with the fields it names (the Locator maps
+// them back to the learner's lines: submission/locate.ts).
 import * as k8s from '@kubernetes/client-node';
-import type { SourceLocation } from '../model.js';
-import { loadSubmission } from '../submission/load.js';
-import type { ManifestObject } from '../submission/manifest.js';
 
-export type Locator = (kind: string, name: string, field?: string) => SourceLocation | undefined;
-
-export async function loadLocator(submissionDir: string): Promise<Locator> {
-  let objects: ManifestObject[] = [];
-  try {
-    objects = (await loadSubmission(submissionDir)).objects;
-  } catch {
-    // The CLI loaded it already; if it cannot be read again, messages go without lines.
-  }
-  return locatorFor(objects);
-}
-
-export function locatorFor(objects: readonly ManifestObject[]): Locator {
-  return (kind, name, field) => {
-    const obj = objects.find((o) => o.kind === kind && o.name === name);
-    if (!obj) return undefined;
-    if (!field) return obj.source;
-    return obj.locate(field.replace(/\[(\d+)\]/g, '.$1'));
-  };
-}
+export type { Locator } from '../submission/locate.js';
 
 export interface ApiRejection {
   code: number;

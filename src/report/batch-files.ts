@@ -4,7 +4,7 @@
 //   results.csv, junit.xml, summary.md, report.html
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { getLab } from '../lab/index.js';
+import type { LabDefinition } from '../lab/types.js';
 import type { RunResult } from '../model.js';
 import { renderBatchJunit, renderBatchSummary, renderResultsCsv, sortEntries, type BatchEntry, type BatchOutcome } from './batch.js';
 import { renderReportHtml } from './html.js';
@@ -56,7 +56,7 @@ export function isComplete(run: RunResult | undefined): boolean {
 }
 
 /** Reads a batch's --out folder back: its batch.json and every graded submission's result.json. */
-export async function readBatchDir(outDir: string): Promise<BatchOutcome> {
+export async function readBatchDir(outDir: string, labFor: (id: string) => LabDefinition): Promise<BatchOutcome> {
   const file = path.join(outDir, 'batch.json');
   let json: BatchJson;
   try {
@@ -65,7 +65,7 @@ export async function readBatchDir(outDir: string): Promise<BatchOutcome> {
     throw new Error(`${file}: not a batch output (${errorText(err)})`);
   }
   if (typeof json.lab !== 'string' || !Array.isArray(json.entries)) throw new Error(`${file}: not a batch output (no lab or entries)`);
-  const lab = getLab(json.lab);
+  const lab = labFor(json.lab);
   const entries: BatchEntry[] = [];
   for (const e of json.entries) {
     if (e.state !== 'graded') {

@@ -120,7 +120,7 @@ describe('batch files', () => {
       await writeFile(path.join(dir, e.name, 'result.json'), JSON.stringify(e.run));
     }
     await writeBatchFiles(dir, outcome);
-    const back = await readBatchDir(dir);
+    const back = await readBatchDir(dir, () => outcome.lab);
     expect(back.entries.map((e) => [e.name, e.state, e.exitCode, e.durationMs])).toEqual([
       ['alice', 'graded', 0, 91_000],
       ['bob', 'graded', 1, 95_500],

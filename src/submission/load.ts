@@ -74,6 +74,21 @@ export async function loadSubmission(dir: string): Promise<Submission> {
   return { dir, files, objects, notes };
 }
 
+/**
+ * The raw text of the manifest files (each cut at MAX_FILE_BYTES), for telling which lab files
+ * that do not parse are meant for. Unreadable files are left out.
+ */
+export async function manifestTexts(dir: string): Promise<string> {
+  const root = path.resolve(dir);
+  const walk = await listFiles(root).catch(() => undefined);
+  const texts: string[] = [];
+  for (const file of walk?.manifests ?? []) {
+    const text = await readFile(path.join(root, file), 'utf8').catch(() => '');
+    texts.push(text.slice(0, MAX_FILE_BYTES));
+  }
+  return texts.join('\n');
+}
+
 function submissionError(problems: Problem[]): SubmissionError {
   const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map(formatProblem);
   if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`…and ${problems.length - MAX_LISTED_PROBLEMS} more`);

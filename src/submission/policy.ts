@@ -10,6 +10,8 @@ import { baselineViolations } from './pod-security.js';
 export interface PolicyOptions {
   /** The grading namespace every namespaced object is moved into. */
   namespace: string;
+  /** The objects are a switch step (later definitions, see redefinitions.ts): the same object may come more than once. */
+  redefinitions?: boolean;
 }
 
 export interface PolicyResult {
@@ -72,7 +74,7 @@ export function applyPolicy(objects: readonly ManifestObject[], opts: PolicyOpti
     }
     const key = ref(obj);
     const earlier = seen.get(key);
-    if (earlier) {
+    if (earlier && !opts.redefinitions) {
       reject(
         obj,
         obj.source,

@@ -4,12 +4,9 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Kube } from '../../../kube/client.js';
 import { collectDiagnostics } from '../../../kube/diagnostics.js';
 import { listPods } from '../../../kube/pods.js';
-import { withRetry } from '../../../kube/retry.js';
 import type { UndoStack } from '../../../faults/undo.js';
-import { EnvironmentError } from '../../../model.js';
-import { waitFor, WaitTimeoutError, type Condition, type Observation } from '../../../wait/wait-for.js';
-import type { Budget } from '../../../engine/budget.js';
-import { BudgetExhausted, CheckFailed } from '../../../engine/outcomes.js';
+import type { Condition, Observation } from '../../../wait/wait-for.js';
+import type { LiveRun, WaitSpec } from '../../../engine/lab.js';
 import { errorText } from '../../../util/error-text.js';
 
 /** The lab's app as deployed: what the scenarios act on. */
@@ -29,54 +26,40 @@ export interface AppUnderTest {
   failAfterCallCount?: number;
 }
 
-export interface WaitSpec {
-  description: string;
-  timeoutMs: number;
-  intervalsMs?: readonly number[];
-  onProgress?: (observed: string) => void;
-  isFatal?: (error: unknown) => boolean;
-}
-
+/** The productionizing scenarios' view of a live run: the run plus the app under test. */
 export class ScenarioContext {
+  readonly kube: Kube;
+  readonly namespace: string;
+  readonly signal: AbortSignal;
+  readonly undo: UndoStack;
+  readonly runId: string;
+
   constructor(
-    readonly kube: Kube,
-    readonly namespace: string,
+    private readonly run: LiveRun<string>,
     readonly app: AppUnderTest,
-    readonly signal: AbortSignal,
-    readonly budget: Budget,
-    readonly undo: UndoStack,
-    readonly runId: string,
-    private readonly progressLine: (line: string) => void,
-  ) {}
+  ) {
+    this.kube = run.kube;
+    this.namespace = run.namespace;
+    this.signal = run.signal;
+    this.undo = run.undo;
+    this.runId = run.runId;
+  }
 
   progress(line: string): void {
-    this.progressLine(line);
+    this.run.progress(line);
   }
 
   /** One API call, retried on transient errors; a cluster that stays away is an EnvironmentError. */
   api<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(what, fn, { signal: this.signal });
+    return this.run.api(what, fn);
   }
 
   /**
    * waitFor within the budget. The learner's failures and the environment's stop the wait at
    * once; a wait cut short by the budget throws BudgetExhausted instead of a timeout.
    */
-  async wait<T>(condition: Condition<T>, spec: WaitSpec): Promise<Observation<T>> {
-    const { timeoutMs, truncated } = this.budget.bound(spec.timeoutMs);
-    try {
-      return await waitFor(condition, {
-        description: spec.description,
-        timeoutMs,
-        signal: this.signal,
-        ...(spec.intervalsMs ? { intervalsMs: spec.intervalsMs } : {}),
-        ...(spec.onProgress ? { onProgress: spec.onProgress } : {}),
-        isFatal: (e) => e instanceof EnvironmentError || e instanceof CheckFailed || (spec.isFatal?.(e) ?? false),
-      });
-    } catch (error) {
-      if (error instanceof WaitTimeoutError && truncated) throw new BudgetExhausted(this.budget.budgetMs);
-      throw error;
-    }
+  wait<T>(condition: Condition<T>, spec: WaitSpec): Promise<Observation<T>> {
+    return this.run.wait(condition, spec);
   }
 
   async pods(): Promise<k8s.V1Pod[]> {

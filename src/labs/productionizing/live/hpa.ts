@@ -9,7 +9,7 @@ import { isPodReady } from '../../../kube/pods.js';
 import { scaleDeployment } from '../../../kube/scale.js';
 import { CpuLoad, cpuMilli, describeStops, planBurn } from '../../../faults/cpu-load.js';
 import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
-import type { LiveChecks } from '../../../engine/checks.js';
+import type { LiveCheckRecorder } from '../../../engine/lab.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { appHpas } from './replicas.js';
 import { errorText } from '../../../util/error-text.js';
@@ -23,7 +23,7 @@ export const RESTORE_TIMEOUT_MS = 45_000;
 /** The busy loops end on their own after this long even if the grader cannot stop them. */
 export const BURN_SECONDS = 100;
 
-export async function hpaScenario(ctx: ScenarioContext, checks: LiveChecks): Promise<void> {
+export async function hpaScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<string>): Promise<void> {
   const hpas = await appHpas(ctx);
   if (hpas.length === 0) {
     const all = await ctx.api('list HorizontalPodAutoscalers', () => ctx.kube.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ctx.namespace }));

@@ -18,7 +18,7 @@ import { isPodReady } from '../../../kube/pods.js';
 import { snippet, tripAppFailure, tripBudget, type TripOutcome } from './app-failure.js';
 import { describeSample, judgeTraffic, startServiceSampler, type Sampler } from '../../../faults/traffic.js';
 import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
-import type { LiveChecks } from '../../../engine/checks.js';
+import type { LiveCheckRecorder } from '../../../engine/lab.js';
 import type { UndoEntry } from '../../../faults/undo.js';
 import { appContainerSpec, appContainerStatus, type ScenarioContext } from './context.js';
 import { appHpas } from './replicas.js';
@@ -61,7 +61,7 @@ interface Baseline {
   liveness?: k8s.V1Probe;
 }
 
-export async function probesScenario(ctx: ScenarioContext, checks: LiveChecks): Promise<void> {
+export async function probesScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<string>): Promise<void> {
   const service = ctx.app.services[0];
   if (!service) {
     await checks.block(PROBE_CHECKS, 'failed', `not tested: no Service selects the Pods of Deployment ${ctx.app.deployment}, so there is no traffic to take them out of`);

@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { execInPod, type ExecResult } from '../../../kube/exec.js';
 import { isPodReady } from '../../../kube/pods.js';
 import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
-import type { LiveChecks } from '../../../engine/checks.js';
+import type { LiveCheckRecorder } from '../../../engine/lab.js';
 import { appContainerStatus, type ScenarioContext } from './context.js';
 
 export const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -70,7 +70,7 @@ export async function pickRunningPod(ctx: ScenarioContext): Promise<k8s.V1Pod | 
 
 export const SECURITY_CHECKS = ['security.exec-uid-non-root', 'security.exec-no-sa-token', 'security.exec-chown-refused'] as const;
 
-export async function securityScenario(ctx: ScenarioContext, checks: LiveChecks): Promise<void> {
+export async function securityScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<string>): Promise<void> {
   const pod = await pickRunningPod(ctx);
   if (!pod?.metadata?.name) {
     await checks.block(SECURITY_CHECKS, 'failed', `not tested: no container of Deployment ${ctx.app.deployment} is running to exec into`, {

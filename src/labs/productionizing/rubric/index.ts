@@ -1,16 +1,15 @@
-// The static rubric: every static check of the catalogue, decided from the policy-checked files.
-import { performance } from 'node:perf_hooks';
+// The productionizing lab's static rubric: one function per static check of its catalogue.
 import type { CheckResult, SubmissionError } from '../../../model.js';
-import { productionizing } from '../catalogue.js';
-import { checkResult, type CheckDefinition, type LabDefinition } from '../../../lab/types.js';
+import type { StaticRubric } from '../../../engine/lab.js';
+import { runStaticRubric as runRubric, submissionFailure as failure } from '../../../engine/static.js';
 import type { Submission } from '../../../submission/load.js';
-import { buildContext, type StaticCheck, type Verdict } from './context.js';
+import { PRODUCTIONIZING_CHECKS } from '../catalogue.js';
+import { buildContext, type RubricContext, type StaticCheck } from './context.js';
 import * as hpa from './hpa.js';
 import * as probes from './probes.js';
 import * as replicas from './replicas.js';
 import * as security from './security.js';
 import * as submission from './submission.js';
-import { errorText } from '../../../util/error-text.js';
 
 export const STATIC_CHECKS: Readonly<Record<string, StaticCheck>> = {
   'submission.parses': submission.parses,
@@ -30,47 +29,15 @@ export const STATIC_CHECKS: Readonly<Record<string, StaticCheck>> = {
   'security.spec-resource-limits': security.resourceLimits,
 };
 
-/** Results for every static check of `lab`, in catalogue order. */
-export function runStaticRubric(sub: Submission, lab: LabDefinition = productionizing): CheckResult[] {
-  const ctx = buildContext(sub);
-  return lab.checks
-    .filter((c) => c.kind === 'static')
-    .map((def) => {
-      const impl = STATIC_CHECKS[def.id];
-      if (!impl) throw new Error(`static check ${def.id} has no implementation`);
-      const started = performance.now();
-      let verdict: Verdict;
-      try {
-        verdict = impl(ctx);
-      } catch (err) {
-        // An unexpected shape in the learner's files must not abort the rubric.
-        return checkResult(def, 'error', `the grader could not decide: ${errorText(err)}`, performance.now() - started);
-      }
-      return resultFromVerdict(def, verdict, performance.now() - started);
-    });
+export const rubric: StaticRubric<string, RubricContext> = { context: buildContext, checks: STATIC_CHECKS };
+
+/** The lab's static results (for its tests; the CLI runs the engine's runStaticRubric). */
+export function runStaticRubric(sub: Submission): CheckResult[] {
+  return runRubric(sub, { id: 'productionizing', checks: PRODUCTIONIZING_CHECKS, rubric });
 }
 
-export function resultFromVerdict(def: CheckDefinition, verdict: Verdict, durationMs: number): CheckResult {
-  return checkResult(def, verdict.passed ? 'passed' : 'failed', verdict.message, durationMs, {
-    ...(verdict.passed ? {} : { hint: def.hint }),
-    ...(verdict.location ? { location: verdict.location } : {}),
-    ...(verdict.diagnostics ? { diagnostics: verdict.diagnostics } : {}),
-  });
-}
-
-/** The failed `submission.parses` / `submission.allowed-objects` result for an ungradable submission. */
-export function submissionFailure(
-  id: 'submission.parses' | 'submission.allowed-objects',
-  error: SubmissionError,
-  lab: LabDefinition = productionizing,
-): CheckResult {
-  const def = lab.checks.find((c) => c.id === id);
-  if (!def) throw new Error(`lab ${lab.id} has no check ${id}`);
-  return resultFromVerdict(
-    def,
-    { passed: false, message: error.message, ...(error.location ? { location: error.location } : {}) },
-    0,
-  );
+export function submissionFailure(id: 'submission.parses' | 'submission.allowed-objects', error: SubmissionError): CheckResult {
+  return failure(id, error, { checks: PRODUCTIONIZING_CHECKS });
 }
 
 export type { StaticCheck, Verdict } from './context.js';
