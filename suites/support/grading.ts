@@ -9,6 +9,8 @@ import type { RunResult } from '../../src/model.js';
 import { groupChecks } from '../../src/report/groups.js';
 
 export const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+/** Fixtures of plug-in labs: fixtures/labs/<lab-id>/<name>/ with an expected.json each. */
+export const LAB_FIXTURES = fileURLToPath(new URL('../../fixtures/labs/', import.meta.url));
 
 export type ExpectedVerdict = 'passed' | 'failed' | 'skipped' | 'any';
 
@@ -19,6 +21,8 @@ export interface Expected {
   static: { exit: number; failed: string[] };
   /** Text each listed check's message must contain (the reason quoted from Kubernetes). */
   messages?: Record<string, string>;
+  /** The lab the fixture is for (fixtures/labs/<lab>/…): graded with --lab. */
+  lab?: string;
 }
 
 /** Fixture folders that have an expected.json, sorted. */
@@ -29,7 +33,26 @@ export function fixtureNames(): string[] {
 }
 
 export function expectedFor(name: string): Expected {
-  return JSON.parse(readFileSync(path.join(SUBMISSIONS, name, 'expected.json'), 'utf8')) as Expected;
+  return expectedAt(path.join(SUBMISSIONS, name));
+}
+
+/** The expected.json of the fixture folder `dir`. */
+export function expectedAt(dir: string): Expected {
+  return JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
+}
+
+/** The folder of a plug-in lab's fixture. */
+export function labFixtureDir(labId: string, name: string): string {
+  return path.join(LAB_FIXTURES, labId, name);
+}
+
+/** Fixture folders of a plug-in lab (fixtures/labs/<labId>/) that have an expected.json, sorted. */
+export function labFixtureNames(labId: string): string[] {
+  const root = path.join(LAB_FIXTURES, labId);
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((name) => statSync(path.join(root, name)).isDirectory() && existsSync(path.join(root, name, 'expected.json')))
+    .sort();
 }
 
 export interface Graded {
@@ -44,18 +67,33 @@ export interface Graded {
 
 export interface GradeOptions {
   context: string;
+  /** Passed as --lab (default: none, the CLI recognises the lab). */
+  lab?: string;
   budget?: string;
   /** Also print the CLI's output as it comes (to see progress in long runs). */
   echo?: boolean;
 }
 
 export async function gradeFixture(name: string, opts: GradeOptions): Promise<Graded> {
-  const outDir = mkdtempSync(path.join(tmpdir(), `grade-${name}-`));
+  return gradeFixtureAt(path.join(SUBMISSIONS, name), opts);
+}
+
+/**
+ * Grades the submission folder `dir` with the real CLI in this process (several may run at once:
+ * wrap them in `limiter`). Plug-in labs pass `lab` (their expected.json's "lab").
+ */
+export async function gradeFixtureAt(dir: string, opts: GradeOptions): Promise<Graded> {
+  const name = path.basename(dir);
+  const outDir = mkdtempSync(path.join(tmpdir(), `grade-${opts.lab ? `${opts.lab}-` : ''}${name}-`));
   let stdout = '';
   let stderr = '';
   const started = Date.now();
-  const argv = ['grade', path.join(SUBMISSIONS, name), '--out', outDir, '--context', opts.context, ...(opts.budget ? ['--budget', opts.budget] : [])];
-  const prefix = `[${name}] `;
+  const argv = [
+    'grade', dir, '--out', outDir, '--context', opts.context,
+    ...(opts.lab ? ['--lab', opts.lab] : []),
+    ...(opts.budget ? ['--budget', opts.budget] : []),
+  ];
+  const prefix = `[${opts.lab ? `${opts.lab}/` : ''}${name}] `;
   const code = await main(argv, {
     stdout: (t) => {
       stdout += t;
