@@ -341,7 +341,7 @@ async function gradeInto(
   }
   session.addNotes(...policy.notes);
   const checked: Submission = { ...submission, objects: policy.objects };
-  for (const result of runStaticRubric(checked, lab)) session.record(result);
+  for (const result of runStaticRubric(checked, lab, split.objects)) session.record(result);
 
   if (opts.staticOnly) return session.finalize({ reason: '--static-only' });
 
@@ -363,6 +363,7 @@ async function gradeInto(
       manifests,
       switchManifests: switched.objects.map((o) => o.body),
       locate: locatorFor(submission.objects),
+      written: submission.objects,
       context,
       budgetMs: opts.budget,
       keepNamespace: opts.keepNamespace ?? false,

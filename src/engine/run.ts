@@ -29,6 +29,7 @@ import { LiveChecks } from './checks.js';
 import type { ApplyResult, Lab, LiveRun, WaitSpec } from './lab.js';
 import { BudgetExhausted, CheckFailed, RunStopped } from './outcomes.js';
 import type { Locator } from '../submission/locate.js';
+import type { ManifestObject } from '../submission/manifest.js';
 
 export interface LiveGradeOptions {
   /** The lab whose live plan is run. */
@@ -39,6 +40,8 @@ export interface LiveGradeOptions {
   switchManifests?: Array<Record<string, unknown>>;
   /** Where each object was written in the learner's files (default: nowhere). */
   locate?: Locator;
+  /** The submission's objects as the learner wrote them, before policy (LiveRun.written). */
+  written?: readonly ManifestObject[];
   context?: string;
   budgetMs: number;
   keepNamespace: boolean;
@@ -142,6 +145,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
       checks,
       manifests,
       switchManifests: (opts.switchManifests ?? []) as Manifest[],
+      written: opts.written ?? [],
       locate,
       progress: opts.onProgress,
       api,

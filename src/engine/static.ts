@@ -4,18 +4,22 @@ import { performance } from 'node:perf_hooks';
 import type { CheckResult, SubmissionError } from '../model.js';
 import { checkResult, type CheckDefinition } from '../lab/types.js';
 import type { Submission } from '../submission/load.js';
+import type { ManifestObject } from '../submission/manifest.js';
 import type { AnyLab, Lab, Verdict } from './lab.js';
 import { errorText } from '../util/error-text.js';
 
 type RubricLab = Pick<AnyLab, 'id' | 'checks' | 'rubric'>;
 
-/** Results for every static check of `lab`, in catalogue order. */
-export function runStaticRubric(sub: Submission, lab: RubricLab): CheckResult[] {
+/**
+ * Results for every static check of `lab`, in catalogue order. `sub` holds the policy-checked
+ * objects; `written` the same as the learner wrote them (default: `sub.objects`).
+ */
+export function runStaticRubric(sub: Submission, lab: RubricLab, written: readonly ManifestObject[] = sub.objects): CheckResult[] {
   const statics = lab.checks.filter((c) => c.kind === 'static');
   let ctx: unknown;
   let contextError: unknown;
   try {
-    ctx = lab.rubric.context(sub);
+    ctx = lab.rubric.context(sub, written);
   } catch (err) {
     contextError = err;
   }
@@ -64,5 +68,5 @@ export function parsesPassed(submission: Submission, lab: RubricLab): CheckResul
   const def = lab.checks.find((c) => c.id === 'submission.parses');
   const impl = lab.rubric.checks['submission.parses'];
   if (!def || !impl) return undefined;
-  return resultFromVerdict(def, impl(lab.rubric.context(submission)), 0);
+  return resultFromVerdict(def, impl(lab.rubric.context(submission, submission.objects)), 0);
 }
