@@ -16,7 +16,7 @@ const fakes = vi.hoisted(() => ({
   selfcheckOpts: undefined as unknown,
 }));
 // The walkthrough itself runs in suites/selfcheck.test.ts against the live cluster.
-vi.mock('./selfcheck/run.js', () => ({
+vi.mock('./labs/productionizing/selfcheck/run.js', () => ({
   runSelfcheck: (opts: unknown) => {
     fakes.selfcheckOpts = opts;
     if (!fakes.selfcheck) throw new Error('selfcheck was not expected to run');

@@ -139,10 +139,11 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
 
   program
     .command('selfcheck')
-    .description("run the lab's walkthrough with its own specs: is this cluster fit for grading?")
-    .option('--out <dir>', 'where to write the reports (default reports/selfcheck)')
+    .description("run a lab's walkthrough with its own specs: is this cluster fit for grading?")
+    .addOption(new Option('--lab <id>', "whose walkthrough (default: the first lab's, see `lab-grader labs`)").choices(LAB_IDS))
+    .option('--out <dir>', 'where to write the reports (default reports/selfcheck, with --lab reports/selfcheck/<id>)')
     .option('--context <context>', 'kubeconfig context of the cluster to check (default kind-lab-grader)')
-    .action(async (opts: { out?: string; context?: string }) => {
+    .action(async (opts: { lab?: string; out?: string; context?: string }) => {
       exitCode = await runSelfcheck(opts);
     });
 
@@ -441,9 +442,16 @@ async function runCluster(
   }
 }
 
-async function runSelfcheck(opts: { out?: string; context?: string }): Promise<number> {
-  const { runSelfcheck: selfcheck } = await import('./selfcheck/run.js');
-  return selfcheck(opts);
+async function runSelfcheck(opts: { lab?: string; out?: string; context?: string }): Promise<number> {
+  const { lab: id, ...rest } = opts;
+  // Without --lab: the first lab's walkthrough (the contract's `lab-grader selfcheck`).
+  const lab = id !== undefined ? getLab(id) : LABS[0];
+  if (lab?.selfcheck) {
+    const { runLabSelfcheck } = await import('./selfcheck/lab-run.js');
+    return runLabSelfcheck(lab, rest);
+  }
+  if (lab?.runOwnSelfcheck) return lab.runOwnSelfcheck(rest);
+  throw new UsageError(`lab ${lab?.id ?? '?'} has no selfcheck walkthrough`);
 }
 
 /** Progress on stderr: symbols and colour on a terminal, plain words in CI or a pipe. */

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunResult } from '../src/model.js';
-import { SELFCHECK_CHECKS } from '../src/selfcheck/catalogue.js';
-import { runSelfcheck } from '../src/selfcheck/run.js';
+import { SELFCHECK_CHECKS } from '../src/labs/productionizing/selfcheck/catalogue.js';
+import { runSelfcheck } from '../src/labs/productionizing/selfcheck/run.js';
 
 describe('lab-grader selfcheck', () => {
   let out: string;

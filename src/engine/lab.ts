@@ -166,6 +166,11 @@ export interface Lab<Id extends string = string, Ctx = unknown> {
   /** The live plan: `submission.applies` first, then the lab's scenarios, all through `run.checks`. */
   live(run: LiveRun<Id>): Promise<void>;
   readonly selfcheck?: SelfcheckPlan;
+  /**
+   * A lab whose walkthrough has a runner of its own instead of a `selfcheck` plan (it writes its
+   * reports and returns the exit code).
+   */
+  runOwnSelfcheck?(opts: { out?: string; context?: string }): Promise<number>;
 }
 
 /**

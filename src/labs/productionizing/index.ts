@@ -45,4 +45,6 @@ export const productionizing: Lab<string, RubricContext> = {
   supplements: labSupplements,
   rubric,
   live: async (run) => (await import('./live/plan.js')).productionizingLive(run),
+  // The walkthrough predates the engine's SelfcheckPlan and keeps its own runner (one namespace per group, run side by side).
+  runOwnSelfcheck: async (opts) => (await import('./selfcheck/run.js')).runSelfcheck(opts),
 };

@@ -1,7 +1,7 @@
 // The selfcheck's catalogue: the productionizing lab's walkthrough, step by step, as checks.
 // A check passes when the cluster (with the lab's own specs and apps) does what the lab text
 // says it does; the order here is the order the steps run and the order of every report.
-import type { CheckDefinition, LabDefinition } from '../lab/types.js';
+import type { CheckDefinition, LabDefinition } from '../../../lab/types.js';
 import { LAB_SPECS_DIR } from './specs.js';
 
 const step = (id: string, title: string, hint: string): CheckDefinition => ({

@@ -1,8 +1,8 @@
 // Pieces the walkthrough groups share: applying the lab's specs like `kubectl apply -f`, waiting
 // for a Service's endpoints, and the time limits of every kind of wait.
-import { applyManifests, describeObject } from '../kube/apply.js';
-import type { WaitSettings } from '../kube/workloads.js';
-import { waitFor } from '../wait/wait-for.js';
+import { applyManifests, describeObject } from '../../../kube/apply.js';
+import type { WaitSettings } from '../../../kube/workloads.js';
+import { waitFor } from '../../../wait/wait-for.js';
 import { endpointView, sameSet, type EndpointView } from './probes.js';
 import type { GroupContext } from './scenario.js';
 import { placeInNamespace, readLabSpecs } from './specs.js';

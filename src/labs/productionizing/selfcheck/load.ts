@@ -3,7 +3,7 @@
 // as an undo. autocannon's default 10s request timeout would re-send long requests (and pile up
 // work in the app), so the timeout is set above the longest expected request.
 import autocannon from 'autocannon';
-import { errorText } from '../util/error-text.js';
+import { errorText } from '../../../util/error-text.js';
 
 export interface LoadOptions {
   url: string;

@@ -2,13 +2,13 @@
 // escalation, no service-account token), its custom-port update, and the lab's three exec probes,
 // which must now fail for the lab's reasons.
 import type * as k8s from '@kubernetes/client-node';
-import { listPods, stuckContainers } from '../kube/pods.js';
-import { describePod, IMAGE_PULL_REASONS, isPodStuckOrEnvironment, stuckPodError, waitForRollout } from '../kube/workloads.js';
-import { waitFor } from '../wait/wait-for.js';
+import { listPods, stuckContainers } from '../../../kube/pods.js';
+import { describePod, IMAGE_PULL_REASONS, isPodStuckOrEnvironment, stuckPodError, waitForRollout } from '../../../kube/workloads.js';
+import { waitFor } from '../../../wait/wait-for.js';
 import { applyLab, podName, TIMEOUTS, waits } from './common.js';
 import { clip, expectExec, expectStatus, podTarget } from './probes.js';
 import { StepFailure, type GroupContext, type Scenario } from './scenario.js';
-import { errorText } from '../util/error-text.js';
+import { errorText } from '../../../util/error-text.js';
 
 const DEPLOYMENT = 'pi-secure-web';
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';

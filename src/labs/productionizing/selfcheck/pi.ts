@@ -3,9 +3,9 @@
 // and, after the load, back down. Also the lab's "EXTRA Pod security" baseline: the unhardened
 // Pod runs as root, holds a service-account token and may chown.
 import type * as k8s from '@kubernetes/client-node';
-import { startLocalProxy } from '../kube/local-proxy.js';
-import { waitForRollout } from '../kube/workloads.js';
-import { waitFor } from '../wait/wait-for.js';
+import { startLocalProxy } from '../../../kube/local-proxy.js';
+import { waitForRollout } from '../../../kube/workloads.js';
+import { waitFor } from '../../../wait/wait-for.js';
 import { applyLab, podName, seconds, TIMEOUTS, waitForEndpoints, waits } from './common.js';
 import { describeLoad, startLoad, type LoadRun } from './load.js';
 import { expectExec, expectStatus, serviceTarget } from './probes.js';

@@ -2,11 +2,11 @@
 // (the HPA needs it) and every image of the lab's specs starting in a Pod. Anything wrong here is
 // the environment's fault: every step reports `error`, never `failed`.
 import type * as k8s from '@kubernetes/client-node';
-import { waitForPodMetrics } from '../cluster/readiness.js';
-import { EnvironmentError } from '../model.js';
-import { stuckContainers } from '../kube/pods.js';
-import { PodStuckError, stuckPodError } from '../kube/workloads.js';
-import { waitFor } from '../wait/wait-for.js';
+import { waitForPodMetrics } from '../../../cluster/readiness.js';
+import { EnvironmentError } from '../../../model.js';
+import { stuckContainers } from '../../../kube/pods.js';
+import { PodStuckError, stuckPodError } from '../../../kube/workloads.js';
+import { waitFor } from '../../../wait/wait-for.js';
 import { TIMEOUTS, waits } from './common.js';
 import type { GroupContext, Scenario } from './scenario.js';
 import { imagesOf, readLabSpecs } from './specs.js';

@@ -3,10 +3,10 @@
 // An exec that fails counts only when it fails for the lab's reason; one that cannot even start
 // (executable not found, container gone) is inconclusive.
 import type * as k8s from '@kubernetes/client-node';
-import type { Kube } from '../kube/client.js';
-import { describeEndpoints, readyPods, serviceEndpoints } from '../kube/endpoints.js';
-import { execInPod, type ExecResult } from '../kube/exec.js';
-import { proxyRequest, type ProxyResponse, type ProxyTarget } from '../kube/http.js';
+import type { Kube } from '../../../kube/client.js';
+import { describeEndpoints, readyPods, serviceEndpoints } from '../../../kube/endpoints.js';
+import { execInPod, type ExecResult } from '../../../kube/exec.js';
+import { proxyRequest, type ProxyResponse, type ProxyTarget } from '../../../kube/http.js';
 import { StepFailure, StepInconclusive } from './scenario.js';
 
 export const HTTP_TIMEOUT_MS = 20_000;

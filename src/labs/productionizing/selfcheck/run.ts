@@ -4,20 +4,20 @@
 // 3: the environment is not usable or a step timed out (or the run was interrupted).
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
-import { EnvironmentError, ExitCode, type CheckResult } from '../model.js';
-import { isConnectionError, loadKube, type Kube } from '../kube/client.js';
-import { waitForNamespaceGone } from '../kube/workloads.js';
-import { formatDuration, groupChecks as groupResults, verdictLabel } from '../report/groups.js';
-import { ReportSession, type FinalizeOptions } from '../report/session.js';
-import { createProgress } from '../util/progress.js';
+import { DEFAULT_CLUSTER_NAME, kindContext } from '../../../cluster/settings.js';
+import { EnvironmentError, ExitCode, type CheckResult } from '../../../model.js';
+import { isConnectionError, loadKube, type Kube } from '../../../kube/client.js';
+import { waitForNamespaceGone } from '../../../kube/workloads.js';
+import { formatDuration, groupChecks as groupResults, verdictLabel } from '../../../report/groups.js';
+import { ReportSession, type FinalizeOptions } from '../../../report/session.js';
+import { createProgress } from '../../../util/progress.js';
 import { checkDefinition, selfcheckLab } from './catalogue.js';
 import { piScenario } from './pi.js';
 import { piSecureScenario } from './pi-secure.js';
 import { preflightScenario } from './preflight.js';
 import { describeError, runScenario, withTimeout, type Scenario, type ScenarioOutcome } from './scenario.js';
 import { whoamiScenario } from './whoami.js';
-import { errorText } from '../util/error-text.js';
+import { errorText } from '../../../util/error-text.js';
 
 export interface SelfcheckOptions {
   /** Where to write the reports; default `reports/selfcheck`. */

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Kube } from '../kube/client.js';
-import { PodStuckError } from '../kube/workloads.js';
-import { EnvironmentError } from '../model.js';
-import { ReportSession } from '../report/session.js';
-import { silentProgress } from '../util/progress.js';
-import { WaitTimeoutError } from '../wait/wait-for.js';
+import type { Kube } from '../../../kube/client.js';
+import { PodStuckError } from '../../../kube/workloads.js';
+import { EnvironmentError } from '../../../model.js';
+import { ReportSession } from '../../../report/session.js';
+import { silentProgress } from '../../../util/progress.js';
+import { WaitTimeoutError } from '../../../wait/wait-for.js';
 import { groupChecks, SELFCHECK_CHECKS, SELFCHECK_GROUPS, selfcheckLab } from './catalogue.js';
 import { classify, runScenario, StepFailure, StepInconclusive, type Scenario } from './scenario.js';
 

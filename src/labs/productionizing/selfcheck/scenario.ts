@@ -7,16 +7,16 @@
 //     behave as the lab says: exit 1)
 //   a wait that timed out, EnvironmentError, an image that cannot be pulled, API/connection
 //     errors, inconclusive probes → error (the environment or the grader could not decide: exit 3)
-import type { CheckResult } from '../model.js';
-import { EnvironmentError } from '../model.js';
-import { apiMessage, type Kube } from '../kube/client.js';
-import { listPods } from '../kube/pods.js';
-import { createNamespace, deleteNamespace, describePod, PodStuckError, recentEvents } from '../kube/workloads.js';
-import type { ReportSession } from '../report/session.js';
-import type { Progress } from '../util/progress.js';
-import { WaitAbortedError, WaitTimeoutError } from '../wait/wait-for.js';
+import type { CheckResult } from '../../../model.js';
+import { EnvironmentError } from '../../../model.js';
+import { apiMessage, type Kube } from '../../../kube/client.js';
+import { listPods } from '../../../kube/pods.js';
+import { createNamespace, deleteNamespace, describePod, PodStuckError, recentEvents } from '../../../kube/workloads.js';
+import type { ReportSession } from '../../../report/session.js';
+import type { Progress } from '../../../util/progress.js';
+import { WaitAbortedError, WaitTimeoutError } from '../../../wait/wait-for.js';
 import { checkDefinition, groupChecks } from './catalogue.js';
-import { checkResult } from '../lab/types.js';
+import { checkResult } from '../../../lab/types.js';
 
 /** The walkthrough did not do what the lab says it does. */
 export class StepFailure extends Error {

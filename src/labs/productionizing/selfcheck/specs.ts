@@ -2,10 +2,10 @@
 // does (the folder's files, not its subfolders, in name order) and placed into a namespace.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Manifest } from '../kube/apply.js';
-import { productionizing } from '../labs/productionizing/catalogue.js';
-import { parseManifests } from '../submission/load.js';
-import { isRecord } from '../submission/manifest.js';
+import type { Manifest } from '../../../kube/apply.js';
+import { productionizing } from '../catalogue.js';
+import { parseManifests } from '../../../submission/load.js';
+import { isRecord } from '../../../submission/manifest.js';
 
 export const LAB_SPECS_DIR = productionizing.specsDir;
 

@@ -2,10 +2,10 @@
 // the lab's whoami specs, one Pod tripped with `curl --data '503' …/health` (here a POST through
 // the pod proxy, to exactly one Pod), and what Kubernetes does about it with each update.
 import type * as k8s from '@kubernetes/client-node';
-import { isNotFound } from '../kube/client.js';
-import { containerRunning, isPodReady, podSummary, restartCount } from '../kube/pods.js';
-import { waitForRollout } from '../kube/workloads.js';
-import { holdsFor, waitFor } from '../wait/wait-for.js';
+import { isNotFound } from '../../../kube/client.js';
+import { containerRunning, isPodReady, podSummary, restartCount } from '../../../kube/pods.js';
+import { waitForRollout } from '../../../kube/workloads.js';
+import { holdsFor, waitFor } from '../../../wait/wait-for.js';
 import { applyLab, podName, seconds, TIMEOUTS, waitForEndpoints, waits } from './common.js';
 import { endpointView, expectStatus, podTarget, request, serviceTarget, setWhoamiHealth } from './probes.js';
 import { StepFailure, type GroupContext, type Scenario } from './scenario.js';
