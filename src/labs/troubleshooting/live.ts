@@ -321,7 +321,7 @@ class PodStages {
     const words = exe ? `the executable "${exe[1]}" of its command ${command} ${exe[2] === 'permission denied' ? 'cannot be run (permission denied)' : 'is not in the image'}` : `its command ${command} cannot be run`;
     const location = this.run.locate('Deployment', this.name, `spec.template.spec.containers.${this.app.containerIndex}.command`);
     return new CheckFailed(
-      `the container ${cs.name} of Pod ${pod.metadata?.name} cannot start: ${words}; restarted ${cs.restartCount ?? 0} time(s) (kubelet: "${raw.replace(/\s+/g, ' ').trim().slice(0, 300)}")`,
+      `the container ${cs.name} of Pod ${pod.metadata?.name} cannot start: ${words}${cs.restartCount ? `; tried ${cs.restartCount + 1} times` : ''} (kubelet: "${raw.replace(/\s+/g, ' ').trim().slice(0, 300)}")`,
       { hint: 'Fix the container\'s command: the Pi app runs as `dotnet Pi.Web.dll -m web`.', diagnostics: true, ...(location ? { location } : {}) },
     );
   }
@@ -439,7 +439,8 @@ class PodStages {
 
 async function serviceChecks(run: Run, app: AppTarget, services: readonly ObjectData[], pod: k8s.V1Pod): Promise<void> {
   const podName = pod.metadata?.name ?? '?';
-  const podLabels = pod.metadata?.labels ?? {};
+  // The template's labels, as the learner wrote them (without the pod-template-hash Kubernetes adds).
+  const podLabels = Object.fromEntries(Object.entries(pod.metadata?.labels ?? {}).filter(([k]) => k !== 'pod-template-hash'));
   if (services.length === 0) {
     await run.checks.block([...SERVICE_CHECKS], 'failed', 'not tested: the specs create no Service for the app', { hint: `Expose the app with a Service on port ${APP.servicePort} (NodePort ${APP.nodePort}), as the lab's specs do.` });
     return;
@@ -517,6 +518,8 @@ async function serviceChecks(run: Run, app: AppTarget, services: readonly Object
       throw new CheckFailed(`no Service that selects the app's Pods listens on port ${APP.servicePort} (${services.map((s) => `${s.name}: ${servicePorts(s).map((p) => p.port).join(', ')}`).join('; ')})`, location ? { location } : {});
     }
     const answered: string[] = [];
+    // A Service already known to send its traffic nowhere gets a short wait only.
+    const quick = run.checks.status('service.target-port') === 'failed';
     for (const svc of on8020) {
       let last = '';
       try {
@@ -526,7 +529,7 @@ async function serviceChecks(run: Run, app: AppTarget, services: readonly Object
             last = r.fromApiServer ? `the API server answered ${r.status}: ${firstLine(r.body)}` : `HTTP ${r.status}${isPiPage(r.body) ? ', the Pi page' : `: ${firstLine(r.body) || '(empty body)'}`}`;
             return { done: !r.fromApiServer && r.status === 200 && isPiPage(r.body), observed: last };
           },
-          { description: `the Pi page answers through Service ${svc.name} on port ${APP.servicePort}`, timeoutMs: TIMING.answerMs, intervalsMs: [500, 1000, 2000] },
+          { description: `the Pi page answers through Service ${svc.name} on port ${APP.servicePort}`, timeoutMs: quick ? 5_000 : TIMING.answerMs, intervalsMs: [500, 1000, 2000] },
         );
         answered.push(svc.name);
       } catch (error) {
