@@ -80,3 +80,23 @@ export const CHECKS = [
 export type CheckId = (typeof CHECKS)[number]['id'];
 export type LiveCheckId = Extract<(typeof CHECKS)[number], { kind: 'live' }>['id'];
 export type StaticCheckId = Extract<(typeof CHECKS)[number], { kind: 'static' }>['id'];
+
+/** The live checks of each group, in the order the plan decides them. */
+export const POD_CHECKS = ['pods.created', 'pods.scheduled', 'pods.image-pulls', 'pods.container-starts', 'pods.ready', 'pods.no-restarts'] as const satisfies readonly LiveCheckId[];
+export const SERVICE_CHECKS = ['service.selects-pods', 'service.target-port', 'service.answers'] as const satisfies readonly LiveCheckId[];
+
+/** Bounds of the waits (ms). */
+export const TIMING = {
+  scheduledMs: 60_000,
+  pullMs: 90_000,
+  startMs: 60_000,
+  /** A container must keep running this long before it counts as started (a process that exits at once does not). */
+  runningForMs: 5_000,
+  readyFloorMs: 30_000,
+  readyCapMs: 150_000,
+  /** Shortest and longest no-restart window after Ready. */
+  windowFloorMs: 15_000,
+  windowCapMs: 150_000,
+  endpointsMs: 30_000,
+  answerMs: 30_000,
+} as const;

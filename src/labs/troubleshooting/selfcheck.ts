@@ -13,7 +13,8 @@ import { explainPods, readPodRecord } from '../../kube/pod-problems.js';
 import { isPodReady } from '../../kube/pods.js';
 import { findApp, type ObjectData } from './app.js';
 import { APP } from './catalogue.js';
-import { applySpecs, isPiPage } from './live.js';
+import { applySpecs } from './live.js';
+import { isPiPage } from './services.js';
 
 const GROUPS: readonly GroupDefinition[] = [{ id: 'walkthrough', title: 'Walkthrough' }];
 
