@@ -2,8 +2,9 @@
 // and the app answers on port 8020 / NodePort 30020.
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../engine/lab.js';
-import { APP, CHECKS, GROUPS, LAB_ID, type CheckId } from './catalogue.js';
-import { livePlan } from './live.js';
+import { getPath } from '../../submission/manifest.js';
+import { findApp } from './app.js';
+import { APP, CHECKS, GROUPS, LAB_ID, type CheckId, type LiveCheckId } from './catalogue.js';
 import { recognise } from './recognise.js';
 import { rubric, type RubricContext } from './rubric.js';
 import { selfcheck } from './selfcheck.js';
@@ -17,8 +18,20 @@ export const troubleshooting: Lab<CheckId, RubricContext> = {
   specsDir: fileURLToPath(new URL('../../../specs/troubleshooting/', import.meta.url)),
   images: [APP.image],
   recognise,
+  // The live side loads the cluster client: imported when used, so `--help` and `--static-only` stay light.
+  /** The app's Deployment: its replicas, each asking for its CPU request (or limit, or the default). */
+  async footprint(objects, defaultCpuMilli) {
+    const app = findApp(objects);
+    const replicas = app ? getPath(app.deployment.body, 'spec.replicas') : undefined;
+    const pods = typeof replicas === 'number' ? replicas : 1;
+    if (!app || pods < 1) return undefined;
+    const { podRequestMilli } = await import('../../kube/capacity.js');
+    return { pods, cpuMilli: podRequestMilli(getPath(app.deployment.body, 'spec.template.spec') as Parameters<typeof podRequestMilli>[0], defaultCpuMilli) };
+  },
   rubric,
-  // The engine hands the plan a run whose check ids are the whole catalogue's; it only records live ones.
-  live: (run) => livePlan(run as Parameters<typeof livePlan>[0]),
+  // The engine records only live ids through the plan's run.
+  live: async (run) => (await import('./live.js')).livePlan(run as unknown as Parameters<typeof import('./live.js').livePlan>[0]),
   selfcheck: selfcheck as Lab['selfcheck'],
 };
+
+export type { LiveCheckId };

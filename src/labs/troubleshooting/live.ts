@@ -4,7 +4,7 @@
 // Kubernetes' reason in the learner's terms (src/kube/pod-problems.ts), and the stages after it
 // are reported as not tested, with that reason.
 import type * as k8s from '@kubernetes/client-node';
-import { CheckFailed, CheckInconclusive } from '../../grade/outcomes.js';
+import { CheckFailed, CheckInconclusive } from '../../engine/outcomes.js';
 import type { LiveRun, Rejection } from '../../engine/lab.js';
 import type { Manifest } from '../../kube/apply.js';
 import { isNotFound } from '../../kube/client.js';

@@ -2,7 +2,7 @@
 // started, Ready, and no restarts over a window that covers the liveness probe. Each stage waits for
 // its milestone or a final problem, explained in the learner's terms by src/kube/pod-problems.ts.
 import type * as k8s from '@kubernetes/client-node';
-import { CheckFailed } from '../../grade/outcomes.js';
+import { CheckFailed } from '../../engine/outcomes.js';
 import type { LiveRun } from '../../engine/lab.js';
 import { clusterRoom, podRequestMilli } from '../../kube/capacity.js';
 import { CONTAINER_DEFAULTS } from '../../kube/namespace.js';

@@ -2,7 +2,7 @@
 // the port the app listens on, and the Pi page answers through it on port 8020 (through the API
 // server's service proxy: no NodePort needed, traffic only to the run's namespace).
 import type * as k8s from '@kubernetes/client-node';
-import { CheckFailed } from '../../grade/outcomes.js';
+import { CheckFailed } from '../../engine/outcomes.js';
 import type { LiveRun } from '../../engine/lab.js';
 import { serviceEndpoints } from '../../kube/endpoints.js';
 import { proxyRequest } from '../../kube/http.js';
