@@ -1,21 +1,18 @@
 // How strongly a submission looks like this lab's: the Pi app (its image, even misspelt as in the
 // lab's broken specs, or its command line), the lab's label, names and ports. Objects labelled
-// for another courselabs lab, or running another lab's app, are not this lab's.
+// for another courselabs lab, or with an HPA (the Pi app autoscaled is another lab's exercise), are
+// not this lab's; another lab's app weighs more in that lab's own recognition.
 import { getPath, isRecord, type ManifestObject } from '../../submission/manifest.js';
-import { containersOf, imageRepository, looksLikePi, servicePorts } from './app.js';
+import { containersOf, looksLikePi, servicePorts } from './app.js';
 import { APP, LAB_ID } from './catalogue.js';
 
 const COURSE_LABEL = 'kubernetes.courselabs.co';
-/** Images of the other labs' apps: a submission running one of them is not this lab's. */
-const OTHER_APPS = ['sixeyed/configurable', 'sixeyed/whoami'];
 
 export function recognise(objects: readonly ManifestObject[]): number {
   const labels = objects.map((o) => getPath(o.body, 'metadata.labels')).filter(isRecord);
   if (labels.some((l) => typeof l[COURSE_LABEL] === 'string' && l[COURSE_LABEL] !== LAB_ID)) return 0;
   const containers = objects.filter((o) => o.kind === 'Deployment').flatMap(containersOf).filter(isRecord);
-  const images = containers.map((c) => (typeof c.image === 'string' ? imageRepository(c.image) : ''));
-  if (images.some((i) => OTHER_APPS.includes(i))) return 0;
-  if (objects.some((o) => o.kind === 'HorizontalPodAutoscaler')) return 0; // the Pi app with an HPA is the productionizing lab's
+  if (objects.some((o) => o.kind === 'HorizontalPodAutoscaler')) return 0;
 
   let score = 0;
   if (containers.some(looksLikePi)) score += 3;
