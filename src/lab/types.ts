@@ -30,12 +30,6 @@ export interface LabDefinition {
   readonly checks: readonly CheckDefinition[];
   /** Absolute path of the lab's published specs shipped with the package. */
   readonly specsDir: string;
-  /**
-   * The live check about the app's Pods: it fails with Kubernetes' reason when they cannot be
-   * created, scheduled, pulled, configured or kept running (the checks that need them are then
-   * "not tested"); `submission.applies` is only about the API server accepting the objects.
-   */
-  readonly podsCheck?: string;
 }
 
 /** The objects of a submission that the lab's checks are about. */

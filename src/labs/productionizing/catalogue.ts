@@ -9,15 +9,15 @@ import type { AppTargets, CheckDefinition, LabDefinition } from '../../lab/types
 
 export const APP_IMAGE = 'sixeyed/configurable';
 
-const check = (
-  id: string,
+const check = <Id extends string>(
+  id: Id,
   kind: CheckDefinition['kind'],
   maxPoints: number,
   title: string,
   hint: string,
-): CheckDefinition => ({ id, group: id.slice(0, id.indexOf('.')), title, maxPoints, kind, hint });
+): CheckDefinition & { readonly id: Id } => ({ id, group: id.slice(0, id.indexOf('.')), title, maxPoints, kind, hint });
 
-export const PRODUCTIONIZING_CHECKS: readonly CheckDefinition[] = [
+export const PRODUCTIONIZING_CHECKS = [
   check('submission.parses', 'static', 1, 'the specs parse as Kubernetes objects',
     'Fix the YAML at the line shown: indent with spaces, quote strings containing ": ", and give every document apiVersion, kind and metadata.name.'),
   check('submission.allowed-objects', 'static', 1, 'the specs contain only objects the lab allows',
@@ -79,7 +79,10 @@ export const PRODUCTIONIZING_CHECKS: readonly CheckDefinition[] = [
     '`kubectl exec deploy/configurable -- cat /var/run/secrets/kubernetes.io/serviceaccount/token` should fail: set automountServiceAccountToken: false.'),
   check('security.exec-chown-refused', 'live', 3, 'changing file ownership inside the app container is refused',
     '`chown` in the container should fail with "Operation not permitted": run as a non-root user and drop all capabilities.'),
-];
+] as const;
+
+/** The lab's check ids: a typo in one fails to compile. */
+export type ProductionizingId = (typeof PRODUCTIONIZING_CHECKS)[number]['id'];
 
 const specsDir = fileURLToPath(new URL('../../../specs/productionizing/', import.meta.url));
 
@@ -96,7 +99,6 @@ export const productionizing: LabDefinition = {
   ],
   checks: PRODUCTIONIZING_CHECKS,
   specsDir,
-  podsCheck: 'replicas.ready-five',
 };
 
 /** `docker.io/sixeyed/configurable:21.04@sha256:…` → `sixeyed/configurable` */

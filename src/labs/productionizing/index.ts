@@ -1,7 +1,7 @@
 // The productionizing lab ("Preparing for Production") as a plug-in of the engine.
 import type { Lab } from '../../engine/lab.js';
 import { getPath, isRecord, type ManifestObject } from '../../submission/manifest.js';
-import { APP_IMAGE, identifyApp, imageRepository, labSupplements, productionizing as catalogue, podTemplateContainers } from './catalogue.js';
+import { APP_IMAGE, identifyApp, imageRepository, labSupplements, productionizing as catalogue, podTemplateContainers, PRODUCTIONIZING_CHECKS, type ProductionizingId } from './catalogue.js';
 import { rubric } from './rubric/index.js';
 import type { RubricContext } from './rubric/context.js';
 
@@ -21,12 +21,12 @@ export function recogniseProductionizing(objects: readonly ManifestObject[]): nu
   return score;
 }
 
-export const productionizing: Lab<string, RubricContext> = {
+export const productionizing: Lab<ProductionizingId, RubricContext> = {
   id: catalogue.id,
   title: catalogue.title,
   summary: 'the configurable app gets 5 replicas, readiness and liveness probes, a CPU autoscaler and a hardened security context',
   groups: catalogue.groups,
-  checks: catalogue.checks,
+  checks: PRODUCTIONIZING_CHECKS,
   specsDir: catalogue.specsDir,
   images: [`${APP_IMAGE}:21.04`],
   redefinitions: 'reject',

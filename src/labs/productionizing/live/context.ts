@@ -1,6 +1,7 @@
 // What every scenario gets: the cluster client, the grading namespace, the app under test, the
 // run's signal and budget, the undo stack, progress output, and retried API calls and waits.
 import type * as k8s from '@kubernetes/client-node';
+import type { ProductionizingId } from '../catalogue.js';
 import type { Kube } from '../../../kube/client.js';
 import { collectDiagnostics } from '../../../kube/diagnostics.js';
 import { listPods } from '../../../kube/pods.js';
@@ -35,7 +36,7 @@ export class ScenarioContext {
   readonly runId: string;
 
   constructor(
-    private readonly run: LiveRun<string>,
+    private readonly run: LiveRun<ProductionizingId>,
     readonly app: AppUnderTest,
   ) {
     this.kube = run.kube;

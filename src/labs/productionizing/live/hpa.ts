@@ -3,6 +3,7 @@
 // profile (HPA sync 5s, downscale stabilization 30s, metric resolution 10s) the group takes about
 // two minutes: ~20s to scale up, ~50s to scale back down, a few seconds for the manual scale.
 import { describeCondition, describeHpa, hpaView, metricsFlow, permanentMetricProblem, type HpaView } from '../../../kube/hpa-status.js';
+import type { ProductionizingId } from '../catalogue.js';
 import { cpuRequestDefaulted, CONTAINER_DEFAULTS } from '../../../kube/namespace.js';
 import type * as k8s from '@kubernetes/client-node';
 import { isPodReady } from '../../../kube/pods.js';
@@ -23,7 +24,7 @@ export const RESTORE_TIMEOUT_MS = 45_000;
 /** The busy loops end on their own after this long even if the grader cannot stop them. */
 export const BURN_SECONDS = 100;
 
-export async function hpaScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<string>): Promise<void> {
+export async function hpaScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<ProductionizingId>): Promise<void> {
   const hpas = await appHpas(ctx);
   if (hpas.length === 0) {
     const all = await ctx.api('list HorizontalPodAutoscalers', () => ctx.kube.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ctx.namespace }));

@@ -17,7 +17,7 @@ import { readControllerArgs } from '../../../kube/control-plane.js';
 import { CONTAINER_DEFAULTS } from '../../../kube/namespace.js';
 import { appliesVerdict } from '../../../engine/apply.js';
 import type { ApplyResult, LiveRun } from '../../../engine/lab.js';
-import { APP_IMAGE } from '../catalogue.js';
+import { APP_IMAGE, type ProductionizingId } from '../catalogue.js';
 import { appFootprint, appUnderTest, floorInputs } from '../app.js';
 import { ScenarioContext } from './context.js';
 import { groupFloors, timingsFromFlags } from './floor.js';
@@ -27,9 +27,9 @@ import { podsCheck, REPLICAS_WANTED, type PodsVerdict } from './replicas.js';
 import { securityScenario } from './security.js';
 
 /** The live check about the app's Pods: when they cannot run, the checks that need them are not tested. */
-const PODS_CHECK = 'replicas.ready-five';
+const PODS_CHECK: ProductionizingId = 'replicas.ready-five';
 
-export async function productionizingLive(run: LiveRun<string>): Promise<void> {
+export async function productionizingLive(run: LiveRun<ProductionizingId>): Promise<void> {
   const { checks } = run;
   const manifests = run.manifests as unknown as Array<Record<string, unknown>>;
   const controllerArgs = readControllerArgs(run.kube).catch(() => ({}) as Awaited<ReturnType<typeof readControllerArgs>>);

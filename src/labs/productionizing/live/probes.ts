@@ -11,6 +11,7 @@
 // endpoints only because its container was killed (restart count up, container not running) was
 // removed by the liveness probe, not by a readiness probe.
 import type * as k8s from '@kubernetes/client-node';
+import type { ProductionizingId } from '../catalogue.js';
 import { isNotFound } from '../../../kube/client.js';
 import { serviceEndpoints, type ServiceEndpoint } from '../../../kube/endpoints.js';
 import { proxyRequest } from '../../../kube/http.js';
@@ -61,7 +62,7 @@ interface Baseline {
   liveness?: k8s.V1Probe;
 }
 
-export async function probesScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<string>): Promise<void> {
+export async function probesScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<ProductionizingId>): Promise<void> {
   const service = ctx.app.services[0];
   if (!service) {
     await checks.block(PROBE_CHECKS, 'failed', `not tested: no Service selects the Pods of Deployment ${ctx.app.deployment}, so there is no traffic to take them out of`);

@@ -2,6 +2,7 @@
 // that must fail only counts when it fails for the right reason (EPERM, ENOENT); a probe that
 // could not run at all (no shell, executable not found, container gone) is an error, never a pass.
 import type * as k8s from '@kubernetes/client-node';
+import type { ProductionizingId } from '../catalogue.js';
 import { execInPod, type ExecResult } from '../../../kube/exec.js';
 import { isPodReady } from '../../../kube/pods.js';
 import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
@@ -70,7 +71,7 @@ export async function pickRunningPod(ctx: ScenarioContext): Promise<k8s.V1Pod | 
 
 export const SECURITY_CHECKS = ['security.exec-uid-non-root', 'security.exec-no-sa-token', 'security.exec-chown-refused'] as const;
 
-export async function securityScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<string>): Promise<void> {
+export async function securityScenario(ctx: ScenarioContext, checks: LiveCheckRecorder<ProductionizingId>): Promise<void> {
   const pod = await pickRunningPod(ctx);
   if (!pod?.metadata?.name) {
     await checks.block(SECURITY_CHECKS, 'failed', `not tested: no container of Deployment ${ctx.app.deployment} is running to exec into`, {

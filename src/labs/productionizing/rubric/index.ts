@@ -3,7 +3,7 @@ import type { CheckResult, SubmissionError } from '../../../model.js';
 import type { StaticRubric } from '../../../engine/lab.js';
 import { runStaticRubric as runRubric, submissionFailure as failure } from '../../../engine/static.js';
 import type { Submission } from '../../../submission/load.js';
-import { PRODUCTIONIZING_CHECKS } from '../catalogue.js';
+import { PRODUCTIONIZING_CHECKS, type ProductionizingId } from '../catalogue.js';
 import { buildContext, type RubricContext, type StaticCheck } from './context.js';
 import * as hpa from './hpa.js';
 import * as probes from './probes.js';
@@ -11,7 +11,7 @@ import * as replicas from './replicas.js';
 import * as security from './security.js';
 import * as submission from './submission.js';
 
-export const STATIC_CHECKS: Readonly<Record<string, StaticCheck>> = {
+export const STATIC_CHECKS: { readonly [K in ProductionizingId]?: StaticCheck } = {
   'submission.parses': submission.parses,
   'submission.allowed-objects': submission.allowedObjects,
   'replicas.spec-five': replicas.specFive,
@@ -29,7 +29,7 @@ export const STATIC_CHECKS: Readonly<Record<string, StaticCheck>> = {
   'security.spec-resource-limits': security.resourceLimits,
 };
 
-export const rubric: StaticRubric<string, RubricContext> = { context: buildContext, checks: STATIC_CHECKS };
+export const rubric: StaticRubric<ProductionizingId, RubricContext> = { context: buildContext, checks: STATIC_CHECKS };
 
 /** The lab's static results (for its tests; the CLI runs the engine's runStaticRubric). */
 export function runStaticRubric(sub: Submission): CheckResult[] {
