@@ -9,6 +9,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import type { ClusterAction } from './cluster/commands.js';
 import type { AnyLab } from './engine/lab.js';
 import { parsesPassed, runStaticRubric, submissionFailure } from './engine/static.js';
+import { RunStop } from './engine/stop.js';
 import { locatorFor } from './submission/locate.js';
 import { getLab, LAB_IDS, LABS, labsNamingImages, recogniseLab } from './labs/index.js';
 import { EnvironmentError, ExitCode, SubmissionError, UsageError, type CheckResult } from './model.js';
@@ -259,36 +260,24 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
   session.addNotes(...chosen.notes);
   progress.line(`Grading ${dir} for lab ${lab.id}${opts.staticOnly ? ' (static checks only)' : ''}`);
 
-  const controller = new AbortController();
-  let stopReason: string | undefined;
-  const stop = (reason: string): void => {
-    if (stopReason) return;
-    stopReason = reason;
-    controller.abort(new Error(reason));
-  };
   // A first SIGINT/SIGTERM stops live grading (which then undoes its faults and deletes the
   // namespace) and the reports are finalized as interrupted with exit 3: the run was cut short by
   // its environment, not by the learner's work, so it must not read as a failure (1). A second
   // signal exits at once.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopReason) {
+  const stop = new RunStop({
+    onSecondSignal: (signal) => {
       io.stderr(`lab-grader: ${signal} again, exiting without cleaning up\n`);
       process.exit(ExitCode.Environment);
-    }
-    progress.line(`${signal} received: stopping; reports will be written`);
-    stop(`interrupted by ${signal}`);
-  };
-  const onSigint = (): void => onSignal('SIGINT');
-  const onSigterm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
+    },
+  });
+  const stopListening = stop.handleSignals((signal) => progress.line(`${signal} received: stopping; reports will be written`));
   try {
     let outcome: FinalizeOutcome;
     try {
-      outcome = await gradeInto(session, lab, loaded, dir, opts, progress, controller.signal, stop, () => stopReason);
+      outcome = await gradeInto(session, lab, loaded, dir, opts, progress, stop);
     } catch (err) {
       if (session.reportsFailed) throw err;
-      outcome = await session.finalize(finalizeForError(err, stopReason, io));
+      outcome = await session.finalize(finalizeForError(err, stop.reason, io));
     }
     printScores(outcome, io);
     return outcome.exitCode;
@@ -300,8 +289,7 @@ async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<num
     );
     return ExitCode.Environment;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    stopListening();
   }
 }
 
@@ -312,10 +300,10 @@ async function gradeInto(
   dir: string,
   opts: GradeOptions,
   progress: Progress,
-  signal: AbortSignal,
-  stop: (reason: string) => void,
-  stopReason: () => string | undefined,
+  stop: RunStop,
 ): Promise<FinalizeOutcome> {
+  const { signal } = stop;
+  const interrupted = (): FinalizeOptions => ({ interrupted: true, reason: stop.reason ?? 'stopped', exitCode: ExitCode.Environment });
   const ungradable: FinalizeOptions = { reason: 'the submission could not be graded', exitCode: ExitCode.Ungradable };
 
   if (!('submission' in loaded)) {
@@ -355,8 +343,7 @@ async function gradeInto(
   const context = opts.context ?? (await ensureGradingCluster());
   session.setInfo({ namespace, cluster: { context } });
 
-  const budget = setTimeout(() => stop(`the time budget of ${formatMs(opts.budget)} ran out`), opts.budget + STOP_GRACE_MS);
-  budget.unref();
+  const clearBudget = stop.after(opts.budget + STOP_GRACE_MS, `the time budget of ${formatMs(opts.budget)} ran out`);
   const { gradeLive } = await import('./engine/run.js');
   try {
     const live = gradeLive({
@@ -373,18 +360,16 @@ async function gradeInto(
       onProgress: (line) => progress.line(line),
       onFloors: (floors) => session.setInfo({ floors }),
     });
-    const finished = await Promise.race([live.then((results) => ({ results })), stoppedAfterGrace(signal)]);
-    if (!finished) return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
+    const finished = await Promise.race([live.then((results) => ({ results })), stop.stoppedFor(STOP_GRACE_MS)]);
+    if (!finished) return session.finalize(interrupted());
     for (const r of finished.results) if (!session.has(r.id)) session.record(r);
   } catch (err) {
-    if (signal.aborted) {
-      return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
-    }
+    if (signal.aborted) return session.finalize(interrupted());
     throw err;
   } finally {
-    clearTimeout(budget);
+    clearBudget();
   }
-  if (signal.aborted) return session.finalize({ interrupted: true, reason: stopReason() ?? 'stopped', exitCode: ExitCode.Environment });
+  if (signal.aborted) return session.finalize(interrupted());
   return session.finalize({ reason: 'live grading ended without reporting this check', unrun: 'error' });
 }
 
@@ -394,17 +379,6 @@ async function ensureGradingCluster(): Promise<string> {
   const { createProgress } = await import('./util/progress.js');
   const { context } = await clusterUp({ name: DEFAULT_CLUSTER_NAME, profile: 'grading', offline: 'auto', progress: createProgress('cluster: ') });
   return context;
-}
-
-/** Resolves (to undefined) once the signal has been aborted for STOP_GRACE_MS. */
-function stoppedAfterGrace(signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    const later = (): void => {
-      setTimeout(() => resolve(undefined), STOP_GRACE_MS).unref();
-    };
-    if (signal.aborted) later();
-    else signal.addEventListener('abort', later, { once: true });
-  });
 }
 
 function finalizeForError(err: unknown, stopReason: string | undefined, io: CliIo): FinalizeOptions {

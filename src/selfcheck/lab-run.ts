@@ -13,6 +13,7 @@ import { loadSubmission } from '../submission/load.js';
 import { applyPolicy, makeNamespaceName } from '../submission/policy.js';
 import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { errorText } from '../util/error-text.js';
+import { RunStop } from '../engine/stop.js';
 
 export interface LabSelfcheckOptions {
   /** Default reports/selfcheck/<lab id>. */
@@ -51,36 +52,22 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
   });
   session.setInfo({ cluster: { context } });
 
-  const controller = new AbortController();
-  let stopReason: string | undefined;
-  const stop = (reason: string): void => {
-    if (stopReason) return;
-    stopReason = reason;
-    line(`stopping: ${reason}; undoing faults, deleting the namespace, writing reports`);
-    controller.abort(new Error(reason));
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopReason) {
+  const stop = new RunStop({
+    onStop: (reason) => line(`stopping: ${reason}; undoing faults, deleting the namespace, writing reports`),
+    onSecondSignal: (signal) => {
       stderr(`lab-grader selfcheck: ${signal} again, exiting without cleaning up\n`);
       process.exit(ExitCode.Environment);
-    }
-    stop(`interrupted by ${signal}`);
-  };
-  const onSigint = (): void => onSignal('SIGINT');
-  const onSigterm = (): void => onSignal('SIGTERM');
-  if (opts.handleSignals ?? true) {
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
-  }
-  const budget = setTimeout(() => stop(`the time budget of ${formatDuration(budgetMs)} ran out`), budgetMs + STOP_GRACE_MS);
-  budget.unref();
+    },
+  });
+  const stopListening = opts.handleSignals ?? true ? stop.handleSignals() : () => undefined;
+  const clearBudget = stop.after(budgetMs + STOP_GRACE_MS, `the time budget of ${formatDuration(budgetMs)} ran out`);
 
   line(`walking through the lab with ${path.relative(process.cwd(), specsPath) || specsPath} on context ${context} (reports: ${outDir})`);
   let finalize: FinalizeOptions;
   try {
     finalize = await walk();
   } catch (error) {
-    if (stopReason) finalize = { interrupted: true, reason: stopReason, exitCode: ExitCode.Environment };
+    if (stop.reason) finalize = { interrupted: true, reason: stop.reason, exitCode: ExitCode.Environment };
     else if (error instanceof EnvironmentError) {
       stderr(`lab-grader selfcheck: ${error.message}\n${error.advice ? `  ${error.advice}\n` : ''}`);
       finalize = { reason: error.message, unrun: 'error', exitCode: ExitCode.Environment };
@@ -89,11 +76,10 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
       finalize = { reason: `the selfcheck failed: ${errorText(error)}`, unrun: 'error', exitCode: ExitCode.Environment };
     }
   } finally {
-    clearTimeout(budget);
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    clearBudget();
+    stopListening();
   }
-  if (stopReason && !finalize.interrupted) finalize = { interrupted: true, reason: stopReason, exitCode: ExitCode.Environment };
+  if (stop.reason && !finalize.interrupted) finalize = { interrupted: true, reason: stop.reason, exitCode: ExitCode.Environment };
   try {
     const { run, exitCode, reports } = await session.finalize(finalize);
     const passed = run.checks.filter((c) => c.status === 'passed').length;
@@ -131,27 +117,17 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
       context,
       budgetMs,
       keepNamespace: opts.keepNamespace ?? false,
-      signal: controller.signal,
+      signal: stop.signal,
       bringUpCluster: false,
       onCheck: (r) => session.record(r),
       onProgress: line,
     });
-    const finished = await Promise.race([live.then((results) => ({ results })), stoppedAfterGrace(controller.signal)]);
-    if (!finished) return { interrupted: true, reason: stopReason ?? 'stopped', exitCode: ExitCode.Environment };
+    const finished = await Promise.race([live.then((results) => ({ results })), stop.stoppedFor(STOP_GRACE_MS)]);
+    if (!finished) return { interrupted: true, reason: stop.reason ?? 'stopped', exitCode: ExitCode.Environment };
     for (const r of finished.results) if (!session.has(r.id)) session.record(r);
-    if (controller.signal.aborted) return { interrupted: true, reason: stopReason ?? 'stopped', exitCode: ExitCode.Environment };
+    if (stop.signal.aborted) return { interrupted: true, reason: stop.reason ?? 'stopped', exitCode: ExitCode.Environment };
     return { reason: 'the walkthrough ended before this step', unrun: 'error' };
   }
-}
-
-function stoppedAfterGrace(signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    const later = (): void => {
-      setTimeout(() => resolve(undefined), STOP_GRACE_MS).unref();
-    };
-    if (signal.aborted) later();
-    else signal.addEventListener('abort', later, { once: true });
-  });
 }
 
 function resultLine(r: CheckResult): string {
