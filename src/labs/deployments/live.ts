@@ -100,9 +100,20 @@ export async function live(run: Run): Promise<void> {
     collectDiagnostics(run.kube, { namespace: run.namespace, services, ...(ex.versions ? { deployment: ex.versions.v1.name } : {}), maxEvents: 15 }),
   );
 
-  const applied = await run.checks.run('submission.applies', async () => appliesVerdict(await run.apply(run.manifests)));
-  if (applied !== 'passed') {
-    await run.checks.block(run.checks.pending(), 'skipped', 'not tested: the API server did not accept the specs');
+  let rejected: ApplyResult['rejections'] = [];
+  const applied = await run.checks.run('submission.applies', async () => {
+    const result = await run.apply(run.manifests);
+    rejected = result.rejections;
+    return appliesVerdict(result);
+  });
+  // Objects the exercise is made of that the API server refused: what needs them cannot hold.
+  const needed = rejected.filter((r) => ex.whoami.some((d) => d.name === r.name && r.kind === 'Deployment') || (r.kind === 'Service' && ex.services.some((s) => s.name === r.name)));
+  if (needed.length > 0) {
+    await run.checks.block(run.checks.pending(), 'failed', `the API server rejected ${needed.map((r) => `${r.kind}/${r.name}`).join(', ')} (see submission.applies)`);
+    return;
+  }
+  if (applied !== 'passed' && applied !== 'failed') {
+    await run.checks.block(run.checks.pending(), 'skipped', 'not tested: the specs could not be applied');
     return;
   }
 
