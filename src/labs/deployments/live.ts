@@ -339,7 +339,7 @@ async function deploymentsUnchanged(run: Run, ex: Exercise, snap: Snapshot): Pro
       changed[0] ? locationOf(run, 'Deployment', changed[0]) : {},
     );
   }
-  return states.map((s) => `${s.name}: generation ${snap.deployments.get(s.name)?.generation ?? '?'}, same ${s.pods.length} Pods`).join('; ');
+  return states.map((s) => `${s.name}: generation ${snap.deployments.get(s.name)?.generation ?? '?'}, same ${s.pods.length} Pod${s.pods.length === 1 ? '' : 's'}`).join('; ');
 }
 
 async function clusterIpKept(run: Run, snap: Snapshot): Promise<string> {
