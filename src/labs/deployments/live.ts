@@ -14,7 +14,7 @@ import { formatLocation } from '../../submission/manifest.js';
 import { WaitTimeoutError } from '../../wait/wait-for.js';
 import { CheckFailed, CheckInconclusive } from '../../grade/outcomes.js';
 import { AFTER_IDS, BEFORE_IDS, type LiveCheckId } from './catalogue.js';
-import { distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Labels, type Obj } from './model.js';
+import { compareSource, distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Labels, type Obj } from './model.js';
 import { noSwitchMessage } from './rubric.js';
 import { compareAnswers, hostnameOf, type Answer } from './traffic.js';
 
@@ -94,7 +94,9 @@ function podVersion(states: readonly VersionState[], pod: string): string {
 
 export async function live(run: Run): Promise<void> {
   const first = run.manifests.map((m) => toObj(run, m));
-  const ex = exerciseFrom(first, run.switchManifests.map((m) => toObj(run, m)));
+  // Every file read (a file holding only redefinitions included), for messages.
+  const files = [...new Set(run.written.map((o) => o.source.file))].sort((a, b) => compareSource({ file: a }, { file: b }));
+  const ex = { ...exerciseFrom(first, run.switchManifests.map((m) => toObj(run, m))), files };
   const services = ex.services.map((s) => s.name);
   run.diagnoseWith(() =>
     collectDiagnostics(run.kube, { namespace: run.namespace, services, ...(ex.versions ? { deployment: ex.versions.v1.name } : {}), maxEvents: 15 }),

@@ -16,7 +16,7 @@ const expected = (name: string): Expected => JSON.parse(readFileSync(path.join(F
 
 async function staticResults(dir: string) {
   const sub = await loadSubmission(dir);
-  const ctx = rubric.context(sub);
+  const ctx = rubric.context(sub, sub.objects);
   return CHECKS.filter((c) => c.kind === 'static').map((c) => {
     const impl = rubric.checks[c.id as keyof typeof rubric.checks];
     if (!impl) throw new Error(`no static implementation for ${c.id}`);
