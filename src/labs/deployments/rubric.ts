@@ -121,7 +121,9 @@ function switchDefined(ctx: RubricContext): Verdict {
 }
 
 export const rubric: StaticRubric<StaticCheckId, RubricContext> = {
-  context: (submission) => ({ submission, exercise: readExercise(fileObjects(submission.objects)) }),
+  // The objects as written: every definition of a redefined object, whatever policy made of them
+  // (the checks read only selectors, labels, replicas and images, which policy leaves alone).
+  context: (submission, written) => ({ submission, exercise: readExercise(fileObjects(written)) }),
   checks: {
     'submission.parses': ({ submission }) => {
       const n = submission.objects.length;
