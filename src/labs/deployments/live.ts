@@ -14,7 +14,7 @@ import { formatLocation } from '../../submission/manifest.js';
 import { WaitTimeoutError } from '../../wait/wait-for.js';
 import { CheckFailed, CheckInconclusive } from '../../grade/outcomes.js';
 import { AFTER_IDS, BEFORE_IDS, type LiveCheckId } from './catalogue.js';
-import { compareSource, distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Labels, type Obj } from './model.js';
+import { commonLabels, compareSource, distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Obj } from './model.js';
 import { noSwitchMessage } from './rubric.js';
 import { compareAnswers, hostnameOf, type Answer } from './traffic.js';
 
@@ -146,7 +146,7 @@ export async function live(run: Run): Promise<void> {
 
   await run.checks.run('deployments.versions-told-apart', async () => {
     const states = await versionStates(run, ex);
-    const [one, two] = states.map((s) => commonLabels(s.pods));
+    const [one, two] = states.map((s) => commonLabels(s.pods.map((p) => p.metadata?.labels)));
     const label = one && two ? distinguishingLabel(one, two) : undefined;
     if (!label) {
       throw new CheckFailed(
@@ -203,13 +203,6 @@ function appliesVerdict(result: ApplyResult): string {
     throw new CheckFailed(`the API server rejected ${describeRejections(result.rejections)}`, { ...(first?.location ? { location: first.location } : {}), diagnostics: false });
   }
   return `the API server accepted all ${result.applied} objects`;
-}
-
-/** Labels every Pod of a version carries with the same value (the template's, without pod-template-hash). */
-export function commonLabels(pods: readonly k8s.V1Pod[]): Labels {
-  const [head, ...rest] = pods.map((p) => p.metadata?.labels ?? {});
-  if (!head) return {};
-  return Object.fromEntries(Object.entries(head).filter(([k, val]) => k !== 'pod-template-hash' && rest.every((l) => l[k] === val)));
 }
 
 /** Both Deployments roll out, or one cannot: fails fast with Kubernetes' reason. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  compareSource, distinguishingLabel, exerciseFrom, identifyVersions, imageRepository, readExercise, selects, splitDefinitions, type Obj,
+  commonLabels, compareSource, distinguishingLabel, exerciseFrom, identifyVersions, imageRepository, readExercise, selects, splitDefinitions, type Obj,
 } from './model.js';
 
 const deployment = (name: string, labels: Record<string, string>, file = 'd.yaml', image = 'sixeyed/whoami:21.04'): Obj => ({
@@ -58,6 +58,14 @@ describe('images and selectors', () => {
     expect(distinguishingLabel({ app: 'w', tier: 'a', version: 'v1' }, { app: 'w', tier: 'b', version: 'v2' })).toEqual({ key: 'version', a: 'v1', b: 'v2' });
     expect(distinguishingLabel({ app: 'w', release: 'blue' }, { app: 'w', release: 'green' })).toEqual({ key: 'release', a: 'blue', b: 'green' });
     expect(distinguishingLabel({ app: 'w' }, { app: 'w', version: 'v2' })).toBeUndefined();
+  });
+});
+
+describe('commonLabels', () => {
+  it('keeps the labels all Pods share with one value, without pod-template-hash', () => {
+    expect(commonLabels([{ app: 'w', version: 'v1', 'pod-template-hash': 'a' }, { app: 'w', version: 'v1', 'pod-template-hash': 'b', x: '1' }])).toEqual({ app: 'w', version: 'v1' });
+    expect(commonLabels([{ app: 'w' }, undefined])).toEqual({});
+    expect(commonLabels([])).toEqual({});
   });
 });
 

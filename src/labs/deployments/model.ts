@@ -98,6 +98,13 @@ export function distinguishingLabel(a: Labels, b: Labels): { key: string; a: str
   return key === undefined ? undefined : { key, a: a[key] as string, b: b[key] as string };
 }
 
+/** Labels every Pod of a version carries with the same value (the template's, without pod-template-hash). */
+export function commonLabels(podLabels: ReadonlyArray<Labels | undefined>): Labels {
+  const [head, ...rest] = podLabels.map((l) => l ?? {});
+  if (!head) return {};
+  return Object.fromEntries(Object.entries(head).filter(([k, v]) => k !== 'pod-template-hash' && rest.every((l) => l[k] === v)));
+}
+
 const V1_TOKEN = /(^|[^a-z0-9])(v1|blue)($|[^a-z0-9])/i;
 const V2_TOKEN = /(^|[^a-z0-9])(v2|green)($|[^a-z0-9])/i;
 

@@ -8,6 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { LiveRun, SelfcheckPlan } from '../../engine/lab.js';
 import type { Manifest } from '../../kube/apply.js';
 import { readyPods, serviceEndpoints } from '../../kube/endpoints.js';
+import { execInPod } from '../../kube/exec.js';
 import { proxyRequest } from '../../kube/http.js';
 import { isPodReady, listPods } from '../../kube/pods.js';
 import { scaleDeployment } from '../../kube/scale.js';
@@ -27,6 +28,8 @@ const CHECKS = [
     'Compare specs/deployments/deployments/whoami-v1.yaml with the lab text.'),
   step('walkthrough.scale-declaratively', 'kubectl scale --replicas 3, then whoami-v1-scale.yaml: the Deployment removes one Pod (3 → 2)',
     'whoami-v1-scale.yaml should set replicas: 2 with the same Pod template.'),
+  step('walkthrough.exec-second-copy-fails', 'kubectl exec deploy/whoami -- /app/whoami: a second copy of the app fails, its port is taken',
+    'The app binds port 80, which the running copy already holds.'),
   step('walkthrough.services-reach-pods', 'the Services whoami-np and whoami-lb list both Pods as endpoints and answer with the full output',
     'Both Services select app=whoami and target port 80.'),
   step('walkthrough.update-smaller-output', 'whoami-v2.yaml: new Pods replace the old ones, the output is smaller and load-balanced',
@@ -115,6 +118,17 @@ async function walk(run: Run, specsDir: string): Promise<void> {
     const kept = two.filter((p) => three.some((t) => t.metadata?.uid === p.metadata?.uid));
     if (kept.length !== 2) throw new CheckFailed(`the Deployment replaced Pods instead of removing one: ${names(three)} → ${names(two)}`);
     return `3 Pods (${names(three)}) → 2 (${names(two)}): one removed, none replaced`;
+  });
+
+  await run.checks.run('walkthrough.exec-second-copy-fails', async () => {
+    const pod = (await pods(run)).find(isPodReady)?.metadata?.name;
+    if (!pod) throw new CheckFailed('no ready whoami Pod to exec into');
+    const r = await run.api(`exec /app/whoami in ${pod}`, () => execInPod(run.kube, { namespace: run.namespace, pod, command: ['/app/whoami'], timeoutMs: 15_000, signal: run.signal }));
+    const out = `${r.stdout}${r.stderr}`.trim();
+    if (r.exitCode === undefined || r.exitCode === 0 || !/address already in use/.test(out)) {
+      throw new CheckFailed(`expected /app/whoami to exit non-zero with "address already in use"; exit ${r.exitCode ?? `not started (${r.statusMessage})`}: ${out.slice(0, 300)}`);
+    }
+    return `exit ${r.exitCode}: ${out.split('\n').slice(-1)[0] ?? ''}`;
   });
 
   let v1Pods: k8s.V1Pod[] = [];
