@@ -5,6 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { ApplyResult, LiveRun } from '../../engine/lab.js';
 import type { Manifest } from '../../kube/apply.js';
 import { collectDiagnostics } from '../../kube/diagnostics.js';
+import { CONTAINER_DEFAULTS } from '../../kube/namespace.js';
 import { readyPods, serviceEndpoints } from '../../kube/endpoints.js';
 import { proxyRequest } from '../../kube/http.js';
 import { explainFromCluster } from '../../kube/pod-problems.js';
@@ -14,7 +15,7 @@ import { formatLocation } from '../../submission/manifest.js';
 import { WaitTimeoutError } from '../../wait/wait-for.js';
 import { CheckFailed, CheckInconclusive } from '../../grade/outcomes.js';
 import { AFTER_IDS, BEFORE_IDS, type LiveCheckId } from './catalogue.js';
-import { commonLabels, compareSource, distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Obj } from './model.js';
+import { commonLabels, compareSource, cpuMilli, podFootprint, distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Obj } from './model.js';
 import { noSwitchMessage } from './rubric.js';
 import { compareAnswers, hostnameOf, type Answer } from './traffic.js';
 
@@ -104,7 +105,8 @@ export async function live(run: Run): Promise<void> {
 
   let rejected: ApplyResult['rejections'] = [];
   const applied = await run.checks.run('submission.applies', async () => {
-    const result = await run.apply(run.manifests);
+    // Waits for room on the node first: other gradings may hold it.
+    const result = await run.apply(run.manifests, { pods: footprint(ex) });
     rejected = result.rejections;
     return appliesVerdict(result);
   });
@@ -186,6 +188,14 @@ export async function live(run: Run): Promise<void> {
   await run.checks.run('after-switch.traffic-v2', () => trafficFrom(run, ex, 'v2'));
   await run.checks.run('after-switch.deployments-unchanged', () => deploymentsUnchanged(run, ex, snapshot));
   await run.checks.run('after-switch.cluster-ip-kept', () => clusterIpKept(run, snapshot));
+}
+
+/** The namespace's LimitRange gives containers without a CPU request this much. */
+export const DEFAULT_CPU_MILLI = cpuMilli(CONTAINER_DEFAULTS.defaultRequest.cpu) ?? 125;
+
+function footprint(ex: Exercise): { count: number; cpuMilli: number } {
+  const f = podFootprint(ex.whoami, DEFAULT_CPU_MILLI);
+  return { count: f.pods, cpuMilli: f.cpuMilli };
 }
 
 function locationOf(run: Run, kind: string, name: string, field?: string): { location?: NonNullable<ReturnType<Run['locate']>> } {

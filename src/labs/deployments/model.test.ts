@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  commonLabels, compareSource, distinguishingLabel, exerciseFrom, identifyVersions, imageRepository, readExercise, selects, splitDefinitions, type Obj,
+  commonLabels, compareSource, cpuMilli, podFootprint, distinguishingLabel, exerciseFrom, identifyVersions, imageRepository, readExercise, selects, splitDefinitions, type Obj,
 } from './model.js';
 
 const deployment = (name: string, labels: Record<string, string>, file = 'd.yaml', image = 'sixeyed/whoami:21.04'): Obj => ({
@@ -29,14 +29,13 @@ describe('splitDefinitions', () => {
     expect(sw).toEqual([later]);
   });
 
-  it('orders definitions in one file by line, and keeps every later definition (three files: two switch steps)', () => {
+  it('takes later files as switch steps in order; a repeat within the first file is no switch (policy says "defined twice")', () => {
     const a = service('s', { v: '1' }, 'all.yaml', 1);
     const b = service('s', { v: '2' }, 'all.yaml', 20);
     const c = service('s', { v: '3' }, 'b.yaml', 1);
-    const { first, later } = splitDefinitions([c, b, a]);
-    expect(first).toEqual([a]);
-    expect(later).toEqual([b, c]);
-    expect(readExercise([c, b, a]).switched[0]?.after).toBe(c);
+    const d = service('s', { v: '4' }, 'c.yaml', 1);
+    expect(splitDefinitions([d, c, b, a])).toEqual({ first: [a, b], later: [c, d] });
+    expect(readExercise([d, c, a]).switched[0]).toEqual({ before: a, after: d });
   });
 });
 
@@ -58,6 +57,16 @@ describe('images and selectors', () => {
     expect(distinguishingLabel({ app: 'w', tier: 'a', version: 'v1' }, { app: 'w', tier: 'b', version: 'v2' })).toEqual({ key: 'version', a: 'v1', b: 'v2' });
     expect(distinguishingLabel({ app: 'w', release: 'blue' }, { app: 'w', release: 'green' })).toEqual({ key: 'release', a: 'blue', b: 'green' });
     expect(distinguishingLabel({ app: 'w' }, { app: 'w', version: 'v2' })).toBeUndefined();
+  });
+});
+
+describe('podFootprint', () => {
+  it('counts the replicas and the most CPU one Pod requests, defaulting like the LimitRange', () => {
+    expect(['125m', '0.5', 1, '2x', undefined].map(cpuMilli)).toEqual([125, 500, 1000, undefined, undefined]);
+    const withLimit = deployment('b', {});
+    (withLimit.body.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0]!.resources = { limits: { cpu: '300m' } };
+    expect(podFootprint([deployment('a', {}), withLimit], 125)).toEqual({ pods: 4, cpuMilli: 300 });
+    expect(podFootprint([], 125)).toEqual({ pods: 0, cpuMilli: 0 });
   });
 });
 

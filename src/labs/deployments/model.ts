@@ -35,14 +35,15 @@ export interface Definitions<T extends Obj> {
 
 /** Splits objects into first definitions and redefinitions (the lab's submission convention). */
 export function splitDefinitions<T extends Obj>(objects: readonly T[]): Definitions<T> {
-  const seen = new Set<string>();
+  const firstFile = new Map<string, string | undefined>();
   const first: T[] = [];
   const later: T[] = [];
   for (const o of [...objects].sort(compareSource)) {
     const key = `${o.kind}/${o.name}`;
-    if (seen.has(key)) later.push(o);
+    // Twice in the file that first defines it is no switch (the policy's "defined twice").
+    if (firstFile.has(key) && firstFile.get(key) !== o.file) later.push(o);
     else {
-      seen.add(key);
+      if (!firstFile.has(key)) firstFile.set(key, o.file);
       first.push(o);
     }
   }
@@ -78,6 +79,33 @@ export const serviceSelector = (s: Obj): Labels => stringMap(getPath(s.body, 'sp
 export function replicas(d: Obj): number {
   const r = getPath(d.body, 'spec.replicas');
   return typeof r === 'number' ? r : 1;
+}
+
+/** `125m` → 125, `0.5` / 0.5 → 500; undefined for anything else. */
+export function cpuMilli(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(text);
+  if (!m) return undefined;
+  return m[2] ? Number(m[1]) : Number(m[1]) * 1000;
+}
+
+/**
+ * The Pods the Deployments start and the most CPU one of them requests (a container without a
+ * request gets its limit, else `defaultMilli`, as the grading namespace's LimitRange does).
+ */
+export function podFootprint(deployments: readonly Obj[], defaultMilli: number): { pods: number; cpuMilli: number } {
+  let pods = 0;
+  let most = 0;
+  for (const d of deployments) {
+    pods += replicas(d);
+    const containers = getPath(d.body, 'spec.template.spec.containers');
+    const milli = (Array.isArray(containers) ? containers : []).reduce<number>((sum, c) => {
+      const req = cpuMilli(getPath(c, 'resources.requests.cpu')) ?? cpuMilli(getPath(c, 'resources.limits.cpu')) ?? defaultMilli;
+      return sum + req;
+    }, 0);
+    most = Math.max(most, milli);
+  }
+  return { pods, cpuMilli: most };
 }
 
 /** A Service selector selects Pods carrying all its labels; an empty selector selects none by itself. */
