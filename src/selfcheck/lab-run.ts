@@ -11,6 +11,7 @@ import { formatDuration, groupChecks, verdictLabel } from '../report/groups.js';
 import { ReportSession, type FinalizeOptions } from '../report/session.js';
 import { loadSubmission } from '../submission/load.js';
 import { applyPolicy, makeNamespaceName } from '../submission/policy.js';
+import { splitRedefinitions } from '../submission/redefinitions.js';
 import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { errorText } from '../util/error-text.js';
 import { RunStop } from '../engine/stop.js';
@@ -102,7 +103,14 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
     let objects;
     try {
       const specs = await loadSubmission(specsPath);
-      objects = { written: specs.objects, placed: applyPolicy(specs.objects, { namespace }).objects };
+      // A lab whose objects change from step to step ('switch') publishes one object in several
+      // files: as in grading, the first definitions are the run's manifests, the later ones its switch.
+      const split = splitRedefinitions(specs.objects, lab.redefinitions ?? 'reject');
+      objects = {
+        written: specs.objects,
+        placed: applyPolicy(split.objects, { namespace }).objects,
+        switched: applyPolicy(split.switches, { namespace, redefinitions: true }).objects,
+      };
     } catch (error) {
       if (!(error instanceof SubmissionError)) throw error;
       throw new Error(`the lab's own specs in ${specsPath} cannot be applied: ${error.message}`);
@@ -112,6 +120,7 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
     const live = gradeLive({
       lab: { id: lab.id, checks: plan!.checks, live: (r) => plan!.run(r), ...(lab.needsMetrics ? { needsMetrics: true } : {}) },
       manifests: objects.placed.map((o) => o.body),
+      switchManifests: objects.switched.map((o) => o.body),
       written: objects.written,
       locate: locatorFor(objects.written),
       context,
