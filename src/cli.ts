@@ -330,7 +330,7 @@ async function gradeInto(
   }
   session.addNotes(...policy.notes);
   const checked: Submission = { ...submission, objects: policy.objects };
-  for (const result of runStaticRubric(checked, lab, split.objects)) session.record(result);
+  for (const result of runStaticRubric(checked, lab, submission.objects)) session.record(result);
 
   if (opts.staticOnly) return session.finalize({ reason: '--static-only' });
 
