@@ -124,8 +124,8 @@ async function pushMirrorImages(progress: Progress): Promise<void> {
 
 /**
  * Earlier versions tagged look-alikes, add-ons and control-plane images on the host under their
- * upstream names (`sixeyed/whoami:21.04`…), so `docker run` of those names ran ours. Removes such
- * tags from images the offline build made; returns them.
+ * upstream names (a look-alike under the name of the image it imitates), so `docker run` of
+ * those names ran ours. Removes such tags from images the offline build made; returns them.
  */
 export async function removeUpstreamTagsOfOurImages(progress: Progress, now = Date.now()): Promise<string[]> {
   const tags = new Map<string, string>(); // tag -> created ('' when no build can be making it)

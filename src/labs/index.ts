@@ -4,10 +4,11 @@
 import type { AnyLab } from '../engine/lab.js';
 import { UsageError } from '../model.js';
 import type { ManifestObject } from '../submission/manifest.js';
+import { deployments } from './deployments/index.js';
 import { productionizing } from './productionizing/index.js';
 import { troubleshooting } from './troubleshooting/index.js';
 
-export const LABS: readonly AnyLab[] = [productionizing, troubleshooting];
+export const LABS: readonly AnyLab[] = [productionizing, troubleshooting, deployments];
 export const LAB_IDS: readonly string[] = LABS.map((l) => l.id);
 
 function labList(): string {

@@ -1,13 +1,12 @@
 // Lab "deployments": the blue-green exercise of "Scaling and Managing Pods with Deployments"
 // (courselabs/kubernetes labs/deployments). See catalogue.ts for what is graded.
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../../engine/lab.js';
+import type { Lab, LiveRun } from '../../engine/lab.js';
 import type { ManifestObject } from '../../submission/manifest.js';
-import { CHECKS, GROUPS, type CheckId } from './catalogue.js';
-import { live } from './live.js';
-import { containerImages, imageRepository, splitDefinitions, WHOAMI_IMAGE, runsWhoami } from './model.js';
+import { CHECKS, GROUPS, type CheckId, type LiveCheckId } from './catalogue.js';
+import { containerImages, imageRepository, podFootprint, splitDefinitions, WHOAMI_IMAGE, runsWhoami } from './model.js';
 import { rubric, type RubricContext, fileObjects } from './rubric.js';
-import { walkthrough } from './selfcheck.js';
+import { walkthrough } from './walkthrough.js';
 
 const specsDir = fileURLToPath(new URL('../../../specs/deployments/', import.meta.url));
 
@@ -28,15 +27,21 @@ export function recognise(objects: readonly ManifestObject[]): number {
 
 export const deployments: Lab<CheckId, RubricContext> = {
   id: 'deployments',
-  title: 'Scaling and Managing Pods with Deployments: blue-green update of whoami',
-  summary: 'blue-green: two whoami Deployments (v1, v2), a Service switched from v1 to v2 without changing them',
+  title: 'Scaling and Managing Pods with Deployments',
+  summary: 'a blue-green update of whoami: v1 and v2 in two Deployments, a Service switched from v1 to v2 without changing them',
   groups: GROUPS,
   checks: CHECKS,
   specsDir,
   images: [`${WHOAMI_IMAGE}:21.04`],
   redefinitions: 'switch',
   recognise,
+  footprint: async (objects, defaultCpuMilli) => {
+    const whoami = splitDefinitions(fileObjects(objects)).first.filter(runsWhoami);
+    return whoami.length > 0 ? podFootprint(whoami, defaultCpuMilli) : undefined;
+  },
   rubric,
-  live,
+  // Loaded when a live run starts (the CLI loads no cluster client before it knows the command).
+  // The live plan records live checks only, so it sees the run through its live ids.
+  live: async (run) => (await import('./live.js')).live(run as LiveRun<LiveCheckId>),
   selfcheck: walkthrough(specsDir),
 };

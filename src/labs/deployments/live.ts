@@ -13,7 +13,7 @@ import { isPodReady } from '../../kube/pods.js';
 import { noRoomFor, rolloutState, type RolloutState } from '../../kube/rollout.js';
 import { formatLocation } from '../../submission/manifest.js';
 import { WaitTimeoutError } from '../../wait/wait-for.js';
-import { CheckFailed, CheckInconclusive } from '../../grade/outcomes.js';
+import { CheckFailed, CheckInconclusive } from '../../engine/outcomes.js';
 import { AFTER_IDS, BEFORE_IDS, type LiveCheckId } from './catalogue.js';
 import { commonLabels, compareSource, cpuMilli, podFootprint, distinguishingLabel, exerciseFrom, formatLabels, REPLICAS_WANTED, WHOAMI_IMAGE, type Exercise, type Obj } from './model.js';
 import { noSwitchMessage } from './rubric.js';
