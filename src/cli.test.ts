@@ -8,6 +8,7 @@ import type { LiveGradeOptions } from './engine/run.js';
 import { productionizing } from './labs/productionizing/catalogue.js';
 import { resultJsonProblems } from '../suites/support/result-schema.js';
 import { EnvironmentError, type CheckResult, type RunResult } from './model.js';
+import { LABS } from './labs/index.js';
 
 const fakes = vi.hoisted(() => ({
   live: undefined as undefined | ((opts: LiveGradeOptions) => Promise<CheckResult[]>),
@@ -427,6 +428,13 @@ describe('labs and --lab', () => {
     const out = await outDir();
     const ran = await run(['grade', fixture('malformed-yaml'), '--out', out]);
     expect(ran.code).toBe(2);
-    expect(byId(await result(out), 'submission.parses').status).toBe('failed');
+    const r = await result(out);
+    expect(r.lab).toBe('productionizing');
+    expect(byId(r, 'submission.parses').status).toBe('failed');
+    const empty = await outDir();
+    expect((await run(['grade', fixture('empty'), '--out', empty])).code).toBe(2);
+    const e = await result(empty);
+    expect(e.lab).toBe(LABS[0]!.id);
+    if (LABS.length > 1) expect(e.notes).toContain(`The objects could not be read and the files name no single lab's images; reported as lab ${LABS[0]!.id}: pass --lab <id> to choose`);
   });
 });

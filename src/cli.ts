@@ -219,9 +219,9 @@ async function chooseLab(dir: string, opts: GradeOptions, loaded: Loaded): Promi
   if (LABS.length === 1) return { lab: first, notes: [] };
   const named = labsNamingImages(await manifestTexts(dir));
   if (named.length === 1 && named[0]) {
-    return { lab: named[0], notes: [`The files do not parse; lab ${named[0].id} was recognised from the image names in them`] };
+    return { lab: named[0], notes: [`The objects could not be read; lab ${named[0].id} was recognised from the image names in the files`] };
   }
-  return { lab: first, notes: [`The files do not parse and name no single lab's images; reported as lab ${first.id}: pass --lab <id> to choose`] };
+  return { lab: first, notes: [`The objects could not be read and the files name no single lab's images; reported as lab ${first.id}: pass --lab <id> to choose`] };
 }
 
 async function runGrade(dir: string, opts: GradeOptions, io: CliIo): Promise<number> {
