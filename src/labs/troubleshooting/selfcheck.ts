@@ -11,10 +11,10 @@ const GROUPS: readonly GroupDefinition[] = [{ id: 'walkthrough', title: 'Walkthr
 const CHECKS = [
   { id: 'walkthrough.published-specs-rejected', group: 'walkthrough', kind: 'live', maxPoints: 1, title: 'the published specs are rejected by the API server (selector, nodePort)',
     hint: 'The lab\'s Deployment selector must not match its template labels and pi-np\'s nodePort must be outside the range: check specs/troubleshooting/pi-failing.' },
-  { id: 'walkthrough.each-fault-fails', group: 'walkthrough', kind: 'live', maxPoints: 1, title: 'each of the lab\'s Pod faults, left alone, stops the app for the reason the grader names',
-    hint: 'A fault variant did not fail as the lab\'s specs imply: the look-alike image or the grader\'s explanation differs from Kubernetes.' },
   { id: 'walkthrough.fixed-specs-run', group: 'walkthrough', kind: 'live', maxPoints: 1, title: 'with every fix the Pod is Ready with no restarts and the Pi page answers on port 8020',
     hint: 'The fixed specs did not run: check the Pi look-alike image (port 80, `dotnet Pi.Web.dll -m web`, the Pi page).' },
+  { id: 'walkthrough.each-fault-fails', group: 'walkthrough', kind: 'live', maxPoints: 1, title: 'each of the lab\'s Pod faults, left alone, stops the app for the reason the grader names',
+    hint: 'A fault variant did not fail as the lab\'s specs imply: the look-alike image or the grader\'s explanation differs from Kubernetes.' },
 ] as const satisfies readonly CheckDefinition[];
 
 export type WalkthroughId = (typeof CHECKS)[number]['id'];
