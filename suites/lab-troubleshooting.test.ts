@@ -1,8 +1,12 @@
 // The troubleshooting lab on the live cluster: every fixture of fixtures/labs/troubleshooting is
 // graded by the real CLI (`grade --lab troubleshooting`), 3 at a time; its exit code and group
-// verdicts must be what its expected.json says, and the reference gets full marks.
-// LAB_GRADER_ECHO=1 prints the gradings' progress.
+// verdicts must be what its expected.json says, and the reference gets full marks. Then
+// `lab-grader selfcheck --lab troubleshooting` must pass. LAB_GRADER_ECHO=1 prints progress.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { main } from '../src/cli.js';
 import { CHECKS } from '../src/labs/troubleshooting/catalogue.js';
 import type { RunResult } from '../src/model.js';
 import { expectedAt, formatDuration, gradeFixtureAt, groupVerdicts, labFixtureDir, labFixtureNames, limiter, verdictMismatches, type Graded } from './support/grading.js';
@@ -19,6 +23,25 @@ const expectedFor = (name: string) => expectedAt(labFixtureDir(LAB, name));
 // Every grading is queued at once (the limiter runs 3 at a time); each test awaits its own.
 const gradings = new Map(names.map((name) => [name, slot(() => gradeFixtureAt(labFixtureDir(LAB, name), { context, lab: LAB, echo }))] as const));
 for (const p of gradings.values()) p.catch(() => undefined);
+// Queued after the gradings, so at most 3 runs share the cluster.
+const selfcheck = slot(async () => {
+  const out = mkdtempSync(path.join(tmpdir(), `selfcheck-${LAB}-`));
+  let stderr = '';
+  const t = Date.now();
+  const code = await main(['selfcheck', '--lab', LAB, '--out', out, '--context', context], {
+    stdout: () => {},
+    stderr: (s) => {
+      stderr += s;
+      if (echo) process.stderr.write(s);
+    },
+    env: { ...process.env, CI: 'true', GITHUB_ACTIONS: '' },
+    isTTY: false,
+  });
+  const file = path.join(out, 'result.json');
+  const result = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunResult) : undefined;
+  return { code, stderr, result, durationMs: Date.now() - t };
+});
+selfcheck.catch(() => undefined);
 
 const lines: string[] = [];
 afterAll(() => {
@@ -56,4 +79,15 @@ describe(`lab ${LAB}: fixtures graded live`, () => {
       for (const c of result.checks.filter((x) => x.status !== 'passed')) expect(c.message.length, c.id).toBeGreaterThan(10);
     }, 10 * 60_000);
   }
+});
+
+describe(`lab-grader selfcheck --lab ${LAB}`, () => {
+  it('exits 0: the published specs fail as the lab says, each fault fails for its reason, the fixed specs run', async () => {
+    const s = await selfcheck;
+    lines.push(`${'(selfcheck)'.padEnd(28)} exit ${s.code}  ${s.result ? `${s.result.score}/${s.result.maxScore}` : '-'}  ${formatDuration(s.durationMs).padStart(6)}`);
+    const notPassed = (s.result?.checks ?? []).filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status}: ${c.message}`);
+    expect(notPassed, s.stderr.slice(-3000)).toEqual([]);
+    expect(s.result?.checks.map((c) => c.id)).toEqual(['walkthrough.published-specs-rejected', 'walkthrough.fixed-specs-run', 'walkthrough.each-fault-fails']);
+    expect(s.code).toBe(0);
+  }, 10 * 60_000);
 });
