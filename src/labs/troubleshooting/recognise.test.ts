@@ -18,8 +18,14 @@ describe('troubleshooting recognise', () => {
       expect(recognise(sub.objects), dir).toBeGreaterThanOrEqual(6);
     }
   });
-  it('does not recognise the productionizing lab\'s submissions or specs', async () => {
-    const dirs = [...fixtureDirs('../../../fixtures/submissions/'), ...fixtureDirs('../../../specs/productionizing/')];
+  it('does not recognise the other labs\' fixtures or specs', async () => {
+    const labs = fileURLToPath(new URL('../../../fixtures/labs/', import.meta.url));
+    const otherLabs = readdirSync(labs).filter((n) => n !== 'troubleshooting' && statSync(path.join(labs, n)).isDirectory());
+    const dirs = [
+      ...fixtureDirs('../../../fixtures/submissions/'),
+      ...fixtureDirs('../../../specs/productionizing/'),
+      ...otherLabs.flatMap((lab) => fixtureDirs(`../../../fixtures/labs/${lab}/`)),
+    ];
     expect(dirs.length).toBeGreaterThan(10);
     for (const dir of dirs) {
       const sub = await loadSubmission(dir).catch(() => undefined);
