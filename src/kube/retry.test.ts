@@ -46,4 +46,17 @@ describe('withRetry', () => {
     controller.abort();
     await expect(withRetry('x', async () => 1, { signal: controller.signal })).rejects.toBeDefined();
   });
+
+  it('bounds an attempt that never answers: retried, then the cluster is unreachable', async () => {
+    let n = 0;
+    const started = Date.now();
+    const err = await withRetry('read pod', () => {
+      n++;
+      return new Promise<never>(() => undefined);
+    }, { ...fast, retries: 1, attemptTimeoutMs: 50 }).catch((e: unknown) => e);
+    expect(n).toBe(2);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toMatch(/stopped answering while the grader tried to read pod: .*no answer within/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 });

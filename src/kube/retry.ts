@@ -11,6 +11,32 @@ export interface RetryOptions {
   retries?: number;
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
+  /**
+   * Bound of one attempt (default 60 s). client-node's requests have no timeout of their own: a
+   * connection whose far end vanished (the node's container restarted with dockerd) can wait
+   * forever. A timed-out attempt counts as a connection error: retried, then the cluster is
+   * unreachable (exit 3), never a hang.
+   */
+  attemptTimeoutMs?: number;
+}
+
+/** One attempt of an API call that did not answer within its bound. */
+export class AttemptTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(what: string, ms: number) {
+    super(`ETIMEDOUT: no answer within ${Math.round(ms / 1000)}s while trying to ${what}`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
+
+function bounded<T>(what: string, ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AttemptTimeoutError(what, ms)), ms);
+  });
+  return Promise.race([fn(), deadline]).finally(() => clearTimeout(timer));
 }
 
 export class ClusterUnreachableError extends EnvironmentError {
@@ -31,7 +57,7 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
     return await pRetry(
       async () => {
         if (opts.signal?.aborted) throw new AbortError(`aborted: ${what}`);
-        return fn();
+        return bounded(what, opts.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, fn);
       },
       {
         retries: opts.retries ?? 4,
