@@ -2,6 +2,7 @@
 // whoami Deployments, which one is v1 and which v2, the label that tells them apart, the Services
 // and the Pods they select, and the switch (objects defined again in a later file).
 import { getPath, isRecord } from '../../submission/manifest.js';
+import { imageRepository } from '../../submission/image.js';
 
 export const WHOAMI_IMAGE = 'sixeyed/whoami';
 export const REPLICAS_WANTED = 2;
@@ -50,15 +51,7 @@ export function splitDefinitions<T extends Obj>(objects: readonly T[]): Definiti
   return { first, later };
 }
 
-/** `docker.io/library/x:1` and `x@sha256:…` → `x`; `sixeyed/whoami:21.04` → `sixeyed/whoami`. */
-export function imageRepository(image: string): string {
-  let repo = image.split('@')[0] ?? image;
-  const slash = repo.lastIndexOf('/');
-  const colon = repo.lastIndexOf(':');
-  if (colon > slash) repo = repo.slice(0, colon);
-  repo = repo.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
-  return repo.replace(/^library\//, '');
-}
+export { imageRepository } from '../../submission/image.js';
 
 export function containerImages(o: Obj): string[] {
   const containers = getPath(o.body, 'spec.template.spec.containers');

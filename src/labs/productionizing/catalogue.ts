@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { getPath, isRecord, ref, type ManifestObject } from '../../submission/manifest.js';
 import { parseManifests } from '../../submission/load.js';
 import type { AppTargets, CheckDefinition, LabDefinition } from '../../lab/types.js';
+import { imageRepository } from '../../submission/image.js';
 
 export const APP_IMAGE = 'sixeyed/configurable';
 
@@ -101,16 +102,7 @@ export const productionizing: LabDefinition = {
   specsDir,
 };
 
-/** `docker.io/sixeyed/configurable:21.04@sha256:…` → `sixeyed/configurable` */
-export function imageRepository(image: string): string {
-  let name = image.trim();
-  const at = name.indexOf('@');
-  if (at >= 0) name = name.slice(0, at);
-  const lastSlash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  if (colon > lastSlash) name = name.slice(0, colon);
-  return name.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
-}
+export { imageRepository } from '../../submission/image.js';
 
 export function podTemplateContainers(deployment: ManifestObject): unknown[] {
   const containers = getPath(deployment.body, 'spec.template.spec.containers');

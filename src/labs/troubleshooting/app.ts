@@ -4,6 +4,7 @@
 // reaches. Pure functions over plain object data: the static rubric and the live plan share them.
 import { getPath, isRecord } from '../../submission/manifest.js';
 import { APP } from './catalogue.js';
+import { imageRepository } from '../../submission/image.js';
 
 /** Any object with a kind, a name and its data (a ManifestObject, or a manifest's parts). */
 export interface ObjectData {
@@ -22,16 +23,7 @@ export interface AppTarget<O extends ObjectData = ObjectData> {
 
 export const POD_SPEC = ['spec', 'template', 'spec'] as const;
 
-/** `docker.io/kiamol/ch05-pi:latest@sha256:…` → `kiamol/ch05-pi` */
-export function imageRepository(image: string): string {
-  let name = image.trim();
-  const at = name.indexOf('@');
-  if (at >= 0) name = name.slice(0, at);
-  const lastSlash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  if (colon > lastSlash) name = name.slice(0, colon);
-  return name.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
-}
+export { imageRepository } from '../../submission/image.js';
 
 /** The tag of an image reference, `latest` when none is given; undefined for a digest. */
 export function imageTag(image: string): string | undefined {
