@@ -46,6 +46,20 @@ export interface AppTargets {
   otherAppDeployments: ManifestObject[];
 }
 
+/**
+ * A catalogue entry; the group is the id's part before the dot. The id and kind keep their
+ * literal types, so a lab's check ids are a union a typo fails to compile against.
+ */
+export function defineCheck<const Id extends string, const Kind extends CheckKind>(
+  id: Id,
+  kind: Kind,
+  maxPoints: number,
+  title: string,
+  hint: string,
+): CheckDefinition & { readonly id: Id; readonly kind: Kind } {
+  return { id, group: id.slice(0, id.indexOf('.')), title, maxPoints, kind, hint };
+}
+
 /** The result of a check from its definition: full points when passed, none otherwise. */
 export function checkResult(
   def: CheckDefinition,

@@ -2,7 +2,7 @@
 // exercise: a blue-green update of whoami. Two Deployments (v1 and v2, two replicas each) run side
 // by side; a Service sends traffic to v1 only, then is switched to v2 without touching the
 // Deployments. The live checks weigh more than what the files say.
-import type { CheckDefinition, GroupDefinition } from '../../lab/types.js';
+import { defineCheck, type CheckDefinition, type GroupDefinition } from '../../lab/types.js';
 
 export const GROUPS = [
   { id: 'submission', title: 'The specs parse, are allowed and are accepted' },
@@ -14,7 +14,7 @@ export const GROUPS = [
 type GroupId = (typeof GROUPS)[number]['id'];
 
 const check = <const Id extends `${GroupId}.${string}`, const K extends CheckDefinition['kind']>(id: Id, kind: K, maxPoints: number, title: string, hint: string) =>
-  ({ id, group: id.slice(0, id.indexOf('.')), title, maxPoints, kind, hint }) as const;
+  defineCheck(id, kind, maxPoints, title, hint);
 
 export const CHECKS = [
   check('submission.parses', 'static', 1, 'the specs parse as Kubernetes objects',

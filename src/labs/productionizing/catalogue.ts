@@ -5,18 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getPath, isRecord, ref, type ManifestObject } from '../../submission/manifest.js';
 import { parseManifests } from '../../submission/load.js';
-import type { AppTargets, CheckDefinition, LabDefinition } from '../../lab/types.js';
+import { defineCheck, type AppTargets, type LabDefinition } from '../../lab/types.js';
 import { imageRepository } from '../../submission/image.js';
 
 export const APP_IMAGE = 'sixeyed/configurable';
 
-const check = <Id extends string>(
-  id: Id,
-  kind: CheckDefinition['kind'],
-  maxPoints: number,
-  title: string,
-  hint: string,
-): CheckDefinition & { readonly id: Id } => ({ id, group: id.slice(0, id.indexOf('.')), title, maxPoints, kind, hint });
+const check = defineCheck;
 
 export const PRODUCTIONIZING_CHECKS = [
   check('submission.parses', 'static', 1, 'the specs parse as Kubernetes objects',

@@ -2,7 +2,7 @@
 // gets broken specs for the Pi app and must "make whatever changes you need to get the app
 // running, so the Pod is healthy with no restarts", reaching it on port 8020 / NodePort 30020.
 // Points: what the cluster does weighs more than what the files say.
-import type { CheckDefinition, GroupDefinition } from '../../lab/types.js';
+import { defineCheck, type GroupDefinition } from '../../lab/types.js';
 
 export const LAB_ID = 'troubleshooting';
 
@@ -28,13 +28,7 @@ export const GROUPS: readonly GroupDefinition[] = [
   { id: 'service', title: 'Service' },
 ];
 
-const check = <const Id extends string, const Kind extends CheckDefinition['kind']>(
-  id: Id,
-  kind: Kind,
-  maxPoints: number,
-  title: string,
-  hint: string,
-): CheckDefinition & { id: Id; kind: Kind } => ({ id, group: id.slice(0, id.indexOf('.')), title, maxPoints, kind, hint });
+const check = defineCheck;
 
 export const CHECKS = [
   check('submission.parses', 'static', 1, 'the specs parse as Kubernetes objects',
