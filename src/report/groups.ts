@@ -71,3 +71,22 @@ export function formatLocation(loc: CheckResult['location']): string {
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
+
+/** The lines `lab-grader selfcheck` prints at the end: steps passed, each group, what did not pass, where the reports are. */
+export function selfcheckSummary(run: RunResult, exitCode: number, reports: { junit: string; resultJson: string; summary: string }): string {
+  const passed = run.checks.filter((c) => c.status === 'passed').length;
+  const lines = [`selfcheck (${run.lab} walkthrough): ${passed}/${run.checks.length} steps passed in ${formatDuration(run.durationMs)} (exit ${exitCode})`];
+  const groups = groupChecks(run.checks);
+  const width = Math.max(...groups.map((g) => g.group.length));
+  for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${verdictLabel(g)}  ${formatDuration(g.durationMs)}`);
+  for (const c of run.checks.filter((x) => x.status === 'failed' || x.status === 'error')) lines.push(`  ${c.status.toUpperCase()} ${c.id}: ${c.message.split('\n')[0]}`);
+  for (const n of run.notes ?? []) lines.push(`note: ${n}`);
+  lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** One progress line per recorded check: `PASS id (duration): first line of the message`. */
+export function checkLine(r: CheckResult): string {
+  const word = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[r.status];
+  return `${word} ${r.id} (${formatDuration(r.durationMs)}): ${r.message.split('\n')[0] ?? ''}`;
+}

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import type { AnyLab } from '../engine/lab.js';
 import { locatorFor } from '../submission/locate.js';
-import { EnvironmentError, ExitCode, SubmissionError, UsageError, type CheckResult } from '../model.js';
-import { formatDuration, groupChecks, verdictLabel } from '../report/groups.js';
+import { EnvironmentError, ExitCode, SubmissionError, UsageError } from '../model.js';
+import { checkLine, formatDuration, selfcheckSummary } from '../report/groups.js';
 import { ReportSession, type FinalizeOptions } from '../report/session.js';
 import { loadSubmission } from '../submission/load.js';
 import { applyPolicy, makeNamespaceName } from '../submission/policy.js';
@@ -49,7 +49,7 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
     submission: path.relative(process.cwd(), specsPath) || specsPath,
     outDir,
     mode: 'selfcheck',
-    onRecord: (r) => line(resultLine(r)),
+    onRecord: (r) => line(checkLine(r)),
   });
   session.setInfo({ cluster: { context } });
 
@@ -83,15 +83,7 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
   if (stop.reason && !finalize.interrupted) finalize = { interrupted: true, reason: stop.reason, exitCode: ExitCode.Environment };
   try {
     const { run, exitCode, reports } = await session.finalize(finalize);
-    const passed = run.checks.filter((c) => c.status === 'passed').length;
-    const lines = [`selfcheck (${run.lab} walkthrough): ${passed}/${run.checks.length} steps passed in ${formatDuration(run.durationMs)} (exit ${exitCode})`];
-    const groups = groupChecks(run.checks);
-    const width = Math.max(...groups.map((g) => g.group.length));
-    for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${verdictLabel(g)}  ${formatDuration(g.durationMs)}`);
-    for (const c of run.checks.filter((x) => x.status === 'failed' || x.status === 'error')) lines.push(`  ${c.status.toUpperCase()} ${c.id}: ${c.message.split('\n')[0]}`);
-    for (const n of run.notes ?? []) lines.push(`note: ${n}`);
-    lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}`);
-    stdout(`${lines.join('\n')}\n`);
+    stdout(selfcheckSummary(run, exitCode, reports));
     return exitCode;
   } catch (error) {
     stderr(`lab-grader selfcheck: could not write the reports to ${outDir}: ${errorText(error)}\n`);
@@ -137,9 +129,4 @@ export async function runLabSelfcheck(lab: AnyLab, opts: LabSelfcheckOptions = {
     if (stop.signal.aborted) return { interrupted: true, reason: stop.reason ?? 'stopped', exitCode: ExitCode.Environment };
     return { reason: 'the walkthrough ended before this step', unrun: 'error' };
   }
-}
-
-function resultLine(r: CheckResult): string {
-  const word = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[r.status];
-  return `${word} ${r.id} (${formatDuration(r.durationMs)}): ${r.message.split('\n')[0] ?? ''}`;
 }

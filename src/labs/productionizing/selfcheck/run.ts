@@ -5,10 +5,10 @@
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_CLUSTER_NAME, kindContext } from '../../../cluster/settings.js';
-import { EnvironmentError, ExitCode, type CheckResult } from '../../../model.js';
+import { EnvironmentError, ExitCode } from '../../../model.js';
 import { isConnectionError, loadKube, type Kube } from '../../../kube/client.js';
 import { waitForNamespaceGone } from '../../../kube/workloads.js';
-import { formatDuration, groupChecks as groupResults, verdictLabel } from '../../../report/groups.js';
+import { checkLine, formatDuration, selfcheckSummary } from '../../../report/groups.js';
 import { ReportSession, type FinalizeOptions } from '../../../report/session.js';
 import { createProgress } from '../../../util/progress.js';
 import { checkDefinition, selfcheckLab } from './catalogue.js';
@@ -56,7 +56,7 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
     submission: 'specs/productionizing',
     outDir,
     mode: 'selfcheck',
-    onRecord: (r) => progress.step(resultLine(r)),
+    onRecord: (r) => progress.step(checkLine(r)),
   });
   session.setInfo({ cluster: { context } });
 
@@ -106,15 +106,7 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
   try {
     const { run, exitCode, reports } = await session.finalize(finalize);
     progress.done();
-    const passed = run.checks.filter((c) => c.status === 'passed').length;
-    const lines = [`selfcheck (${run.lab} walkthrough): ${passed}/${run.checks.length} steps passed in ${formatDuration(run.durationMs)} (exit ${exitCode})`];
-    const groups = groupResults(run.checks);
-    const width = Math.max(...groups.map((g) => g.group.length));
-    for (const g of groups) lines.push(`  ${g.group.padEnd(width)}  ${`${g.points}/${g.maxPoints}`.padStart(5)}  ${verdictLabel(g)}  ${formatDuration(g.durationMs)}`);
-    for (const c of run.checks.filter((x) => x.status === 'failed' || x.status === 'error')) lines.push(`  ${c.status.toUpperCase()} ${c.id}: ${c.message.split('\n')[0]}`);
-    for (const n of run.notes ?? []) lines.push(`note: ${n}`);
-    lines.push(`Reports: ${reports.junit}, ${reports.resultJson}, ${reports.summary}`);
-    stdout(`${lines.join('\n')}\n`);
+    stdout(selfcheckSummary(run, exitCode, reports));
     return exitCode;
   } catch (error) {
     stderr(`lab-grader selfcheck: could not write the reports to ${outDir}: ${describeError(error)}\n`);
@@ -186,10 +178,5 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
     const def = checkDefinition(id);
     session.record({ id, group: def.group, title: def.title, status: 'error', points: 0, maxPoints: def.maxPoints, message, durationMs: 0, hint: def.hint });
   }
-}
-
-function resultLine(r: CheckResult): string {
-  const word = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[r.status];
-  return `${word} ${r.id} (${formatDuration(r.durationMs)}): ${r.message.split('\n')[0] ?? ''}`;
 }
 
