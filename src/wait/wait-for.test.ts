@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { holdsFor, waitFor, WaitAbortedError, WaitTimeoutError } from './wait-for.js';
+import { holdsFor, LookTimeout, waitFor, WaitAbortedError, WaitTimeoutError } from './wait-for.js';
 
 describe('waitFor', () => {
+  it('bounds a look that never answers: not a timeout of the claim, an undecided look', async () => {
+    const started = Date.now();
+    const err = await waitFor(() => new Promise<never>(() => undefined), { description: 'the Pod is Ready', timeoutMs: 50, lookGraceMs: 20 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LookTimeout);
+    expect(err).not.toBeInstanceOf(WaitTimeoutError);
+    expect((err as Error).message).toMatch(/could not tell whether the Pod is Ready: the last look did not answer/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('an abort ends a look that hangs', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const err = await waitFor(() => new Promise<never>(() => undefined), { description: 'x', timeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitAbortedError);
+  });
+
   it('returns the first observation that is done', async () => {
     let n = 0;
     const obs = await waitFor(async () => ({ done: ++n === 3, observed: `n=${n}`, value: n }), {

@@ -22,6 +22,8 @@ export interface WaitOptions {
   onProgress?: (observed: string) => void;
   /** Errors for which polling stops at once (e.g. Pod cannot start). Others are retried. */
   isFatal?: (error: unknown) => boolean;
+  /** How far past the deadline one look may run (default 10 s, or the wait's length if longer). */
+  lookGraceMs?: number;
 }
 
 export class WaitTimeoutError extends Error {
@@ -45,6 +47,38 @@ export class WaitAbortedError extends Error {
 }
 
 const DEFAULT_INTERVALS = [100, 250, 500, 1000, 2000] as const;
+/** A look may run past the deadline by this much, or by the wait's own length if longer. */
+const LOOK_GRACE_MS = 10_000;
+
+/**
+ * A look that did not answer in time (an API call whose connection's far end is gone): the
+ * grader could not look, which says nothing about what it waits for, so not a WaitTimeoutError.
+ */
+export class LookTimeout extends Error {
+  constructor(ms: number, message = `the last look did not answer within ${Math.round(ms / 1000)}s`) {
+    super(message);
+    this.name = 'LookTimeout';
+  }
+}
+
+/**
+ * One evaluation of a condition, bounded: client-node's requests have no timeout of their own,
+ * so a look could otherwise wait forever and the deadline would never be checked. An abort ends
+ * the look at once too.
+ */
+function bounded<T>(look: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const cut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LookTimeout(ms)), ms);
+    onAbort = () => reject(new LookTimeout(0));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([look, cut]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  });
+}
 
 export async function waitFor<T>(condition: Condition<T>, options: WaitOptions): Promise<Observation<T>> {
   const intervals = options.intervalsMs ?? DEFAULT_INTERVALS;
@@ -59,7 +93,8 @@ export async function waitFor<T>(condition: Condition<T>, options: WaitOptions):
     for (let attempt = 0; ; attempt++) {
       if (options.signal?.aborted) throw new WaitAbortedError(options.description, lastObserved);
       try {
-        const obs = await condition(controller.signal);
+        const allowed = Math.max(0, deadline - Date.now()) + (options.lookGraceMs ?? Math.max(LOOK_GRACE_MS, options.timeoutMs));
+        const obs = await bounded(condition(controller.signal), allowed, controller.signal);
         lastObserved = obs.observed;
         lastError = undefined;
         if (obs.observed !== lastReported) {
@@ -68,6 +103,10 @@ export async function waitFor<T>(condition: Condition<T>, options: WaitOptions):
         }
         if (obs.done) return obs;
       } catch (error) {
+        if (error instanceof LookTimeout) {
+          if (options.signal?.aborted) throw new WaitAbortedError(options.description, lastObserved);
+          throw new LookTimeout(0, `could not tell whether ${options.description}: ${error.message}; last seen: ${lastObserved}`);
+        }
         if (options.isFatal?.(error)) throw error;
         lastError = error;
       }
@@ -91,7 +130,13 @@ export async function holdsFor<T>(
   const controller = new AbortController();
   while (Date.now() < end) {
     if (options.signal?.aborted) throw new WaitAbortedError(options.description, seen.at(-1)?.observed ?? 'nothing yet');
-    const obs = await condition(controller.signal);
+    let obs: Observation<T>;
+    try {
+      obs = await bounded(condition(controller.signal), Math.max(0, end - Date.now()) + Math.max(LOOK_GRACE_MS, options.durationMs), controller.signal);
+    } catch (error) {
+      if (error instanceof LookTimeout) throw new LookTimeout(0, `could not tell whether ${options.description} holds: ${error.message}; last seen: ${seen.at(-1)?.observed ?? 'nothing yet'}`);
+      throw error;
+    }
     seen.push(obs);
     options.onProgress?.(obs.observed);
     if (!obs.done) {
