@@ -165,7 +165,7 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
       const artefacts = marker?.mode === 'offline' ? await ensureOfflineArtefacts(progress, { quiet: true }) : undefined;
       if (artefacts) await ensureRegistry(artefacts, progress);
       await installMetricsServer(context, marker?.profile ?? profile, progress, { skipIfCurrent: true });
-      const report = await verifyClusterReady(context, progress);
+      const report = await verifyOrRepair(name, context, progress);
       await cleanUpDeadRuns(context, progress);
       progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       return { context, report };
@@ -212,9 +212,32 @@ export async function clusterUp(opts: UpOptions): Promise<{ context: string; rep
   await waitForApiServer(context, progress, API_SERVER_BOOT_MS);
   await withRetry('apply the profile to kube-system', () => applyProfileToCluster(context, profile, progress), { retries: 6 });
   await withRetry('install metrics-server', () => installMetricsServer(context, profile, progress), { retries: 6 });
-  const report = await verifyClusterReady(context, progress);
+  const report = await verifyOrRepair(name, context, progress);
   progress.step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${report.nodes.join(', ')})`);
   return { context, report };
+}
+
+/** How long pod metrics may take once kube-system is Ready before `up` repairs the API server. */
+const METRICS_BEFORE_REPAIR_MS = 90_000;
+
+/**
+ * verifyClusterReady, with one repair: after the node restarted (dockerd restarted it), the API
+ * server's aggregator can keep failing the metrics APIService's discovery ("FailedDiscoveryCheck
+ * … 404") although metrics-server is Ready, until the API server itself restarts. Restarting its
+ * container (the kubelet starts it again at once) is what brings the metrics API back.
+ */
+async function verifyOrRepair(name: string, context: string, progress: Progress): Promise<ReadinessReport> {
+  try {
+    return await verifyClusterReady(context, progress, { metricsTimeoutMs: METRICS_BEFORE_REPAIR_MS });
+  } catch (error) {
+    if (!(error instanceof EnvironmentError) || !/FailedDiscoveryCheck/.test(error.message)) throw error;
+    progress.step('the metrics APIService still fails its discovery check although metrics-server is Ready: restarting the API server');
+    const node = `${name}-control-plane`;
+    const r = await execa('docker', ['exec', node, 'sh', '-c', 'crictl ps --name kube-apiserver -q | xargs -r crictl stop'], { reject: false, all: true, timeout: 60_000 });
+    if (r.exitCode !== 0) throw new EnvironmentError(`could not restart the API server in ${node}: ${lastLines(r.all ?? '', 2)}`, 'run `lab-grader cluster down` and `cluster up` to recreate the cluster');
+    await waitForApiServer(context, progress, API_SERVER_BOOT_MS);
+    return verifyClusterReady(context, progress);
+  }
 }
 
 /** Namespaces of grading runs on this host whose process died without cleaning up. */

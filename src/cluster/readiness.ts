@@ -19,6 +19,8 @@ export interface ReadinessReport {
 
 export interface ReadinessOptions {
   timeoutMs?: number;
+  /** How long to wait for pod metrics once kube-system is Ready (default: timeoutMs). */
+  metricsTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -105,7 +107,7 @@ export async function verifyClusterReady(context: string, progress: Progress, op
   ).then((o) => progress.step(o.observed));
 
   const podMetrics = await wrap(
-    waitForPodMetrics(kube, { timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) }),
+    waitForPodMetrics(kube, { timeoutMs: opts.metricsTimeoutMs ?? timeoutMs, signal: opts.signal, onProgress: (o) => progress.waiting(o) }),
     'no metrics API',
     'HPAs cannot act without it: install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
   );

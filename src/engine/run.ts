@@ -114,7 +114,7 @@ export async function gradeLive(opts: LiveGradeOptions): Promise<CheckResult[]> 
   try {
     const kube = await connect(opts, run.signal);
     await deleteNamespacesOfDeadRunsQuietly(kube, opts.onProgress);
-    if (lab.needsMetrics) await preflightMetrics(kube, run.signal);
+    if (lab.needsMetrics) await preflightMetrics(kube, run.signal, opts);
 
     if (opts.keepNamespace) {
       opts.onProgress(`namespace ${namespace} will be kept (--keep-namespace); delete it with \`kubectl delete namespace ${namespace}\``);
@@ -285,12 +285,22 @@ export async function connect(opts: Pick<LiveGradeOptions, 'context' | 'bringUpC
   }
 }
 
-/** HPAs cannot act without the metrics API: that is the environment's fault, not the learner's. */
-async function preflightMetrics(kube: Kube, signal: AbortSignal): Promise<void> {
+/**
+ * HPAs cannot act without the metrics API: that is the environment's fault, not the learner's.
+ * On lab-grader's own cluster, a metrics APIService stuck failing its discovery check (after the
+ * node restarted) is repaired once by `cluster up`.
+ */
+async function preflightMetrics(kube: Kube, signal: AbortSignal, opts: Pick<LiveGradeOptions, 'context' | 'onProgress'>, repair = true): Promise<void> {
   try {
     await waitForPodMetrics(kube, { timeoutMs: METRICS_PREFLIGHT_MS, signal });
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
+      const own = ownClusterOfContext(opts.context ?? kindContext(DEFAULT_CLUSTER_NAME));
+      if (repair && own && /FailedDiscoveryCheck/.test(error.lastObserved) && !signal.aborted) {
+        opts.onProgress(`the metrics API is not available (${error.lastObserved}): repairing the kind cluster "${own.name}"`);
+        await clusterUp({ name: own.name, profile: own.profile, offline: 'auto', progress: progressFor(opts.onProgress) });
+        return preflightMetrics(kube, signal, opts, false);
+      }
       throw new EnvironmentError(
         `the metrics API serves no Pod metrics (${error.lastObserved}), so HPAs cannot scale`,
         'install metrics-server (`lab-grader cluster up` does) and check `kubectl get apiservice v1beta1.metrics.k8s.io`',
