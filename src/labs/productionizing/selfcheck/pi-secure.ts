@@ -7,7 +7,8 @@ import { describePod, IMAGE_PULL_REASONS, isPodStuckOrEnvironment, stuckPodError
 import { waitFor } from '../../../wait/wait-for.js';
 import { applyLab, podName, TIMEOUTS, waits } from './common.js';
 import { clip, expectExec, expectStatus, podTarget } from './probes.js';
-import { StepFailure, type GroupContext, type Scenario } from './scenario.js';
+import { CheckFailed } from '../../../engine/outcomes.js';
+import { failedWithDiagnostics, type GroupContext, type Scenario } from './scenario.js';
 import { errorText } from '../../../util/error-text.js';
 
 const DEPLOYMENT = 'pi-secure-web';
@@ -78,7 +79,7 @@ async function firstVersionOutcome(ctx: GroupContext): Promise<string> {
   const csc = p.spec?.containers[0]?.securityContext;
   const hardened = `runAsUser ${sc?.runAsUser ?? '-'}, capabilities drop ${JSON.stringify(csc?.capabilities?.drop ?? [])}, allowPrivilegeEscalation ${String(csc?.allowPrivilegeEscalation)}, automountServiceAccountToken ${String(p.spec?.automountServiceAccountToken)}`;
   if (sc?.runAsUser !== 65534 || p.spec?.automountServiceAccountToken !== false) {
-    throw new StepFailure(`${name} is not hardened as the spec says: ${hardened}`);
+    throw new CheckFailed(`${name} is not hardened as the spec says: ${hardened}`);
   }
   const s = p.status?.containerStatuses?.[0];
   if (!(s?.state?.terminated || s?.lastState?.terminated)) {
@@ -90,5 +91,5 @@ async function firstVersionOutcome(ctx: GroupContext): Promise<string> {
   if (/permission denied/i.test(logs)) {
     return `${name} (${hardened}) fails as the lab says: its app may not listen on port 80 ("${clip(/.*permission denied.*/i.exec(logs)?.[0] ?? '', 120)}")`;
   }
-  throw new StepFailure(`${name}'s app exited for another reason than the lab's "permission denied": ${clip(logs, 300)}`, `Logs of ${name}:\n${logs}`);
+  throw failedWithDiagnostics(`${name}'s app exited for another reason than the lab's "permission denied": ${clip(logs, 300)}`, `Logs of ${name}:\n${logs}`);
 }

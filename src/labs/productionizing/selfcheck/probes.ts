@@ -7,7 +7,7 @@ import type { Kube } from '../../../kube/client.js';
 import { describeEndpoints, readyPods, serviceEndpoints } from '../../../kube/endpoints.js';
 import { execInPod, type ExecResult } from '../../../kube/exec.js';
 import { proxyRequest, type ProxyResponse, type ProxyTarget } from '../../../kube/http.js';
-import { StepFailure, StepInconclusive } from './scenario.js';
+import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
 
 export const HTTP_TIMEOUT_MS = 20_000;
 export const EXEC_TIMEOUT_MS = 20_000;
@@ -46,11 +46,11 @@ export async function expectStatus(
   const r = await request(kube, target, path, rest);
   const what = `${rest.method ?? 'GET'} ${path} on ${describeTarget(target)}`;
   if (r.fromApiServer) {
-    throw new StepFailure(`${what}: the app did not answer; the API server said ${r.status}: ${apiServerMessage(r.body)}`);
+    throw new CheckFailed(`${what}: the app did not answer; the API server said ${r.status}: ${apiServerMessage(r.body)}`);
   }
-  if (r.status !== status) throw new StepFailure(`${what} answered ${r.status}, expected ${status}${r.body ? `: ${clip(r.body)}` : ''}`);
+  if (r.status !== status) throw new CheckFailed(`${what} answered ${r.status}, expected ${status}${r.body ? `: ${clip(r.body)}` : ''}`);
   for (const text of contains ?? []) {
-    if (!r.body.includes(text)) throw new StepFailure(`${what} answered ${r.status} without "${text}": ${clip(r.body)}`);
+    if (!r.body.includes(text)) throw new CheckFailed(`${what} answered ${r.status} without "${text}": ${clip(r.body)}`);
   }
   return r;
 }
@@ -82,16 +82,16 @@ export async function expectExec(
   const cmd = command.join(' ');
   const r: ExecResult = await execInPod(kube, { namespace, pod, command: [...command], timeoutMs: EXEC_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   if (r.exitCode === undefined) {
-    throw new StepInconclusive(`\`${cmd}\` in ${pod} could not run (${r.startFailure ?? 'unknown'}): ${r.statusMessage}`);
+    throw new CheckInconclusive(`\`${cmd}\` in ${pod} could not run (${r.startFailure ?? 'unknown'}): ${r.statusMessage}`);
   }
   const out = r.stdout.trim();
   const err = r.stderr.trim();
   const seen = `exit ${r.exitCode}${out ? `, stdout "${clip(out, 80)}"` : ''}${err ? `, stderr "${clip(err, 160)}"` : ''}`;
-  if (r.exitCode !== want.exitCode) throw new StepFailure(`\`${cmd}\` in ${pod}: ${seen}; expected exit ${want.exitCode}`);
-  if (want.stdout !== undefined && out !== want.stdout) throw new StepFailure(`\`${cmd}\` in ${pod}: ${seen}; expected stdout "${want.stdout}"`);
-  if (want.stdoutMatches && !want.stdoutMatches.test(out)) throw new StepFailure(`\`${cmd}\` in ${pod}: ${seen}; expected stdout matching ${want.stdoutMatches}`);
+  if (r.exitCode !== want.exitCode) throw new CheckFailed(`\`${cmd}\` in ${pod}: ${seen}; expected exit ${want.exitCode}`);
+  if (want.stdout !== undefined && out !== want.stdout) throw new CheckFailed(`\`${cmd}\` in ${pod}: ${seen}; expected stdout "${want.stdout}"`);
+  if (want.stdoutMatches && !want.stdoutMatches.test(out)) throw new CheckFailed(`\`${cmd}\` in ${pod}: ${seen}; expected stdout matching ${want.stdoutMatches}`);
   if (want.stderrIncludes && !r.stderr.includes(want.stderrIncludes)) {
-    throw new StepFailure(`\`${cmd}\` in ${pod} failed for another reason: ${seen}; expected "${want.stderrIncludes}"`);
+    throw new CheckFailed(`\`${cmd}\` in ${pod} failed for another reason: ${seen}; expected "${want.stderrIncludes}"`);
   }
   return `\`${cmd}\` → ${want.stdout !== undefined ? `"${out}"` : seen}`;
 }

@@ -11,6 +11,7 @@ import { waitForNamespaceGone } from '../../../kube/workloads.js';
 import { checkLine, formatDuration, selfcheckSummary } from '../../../report/groups.js';
 import { ReportSession, type FinalizeOptions } from '../../../report/session.js';
 import { createProgress } from '../../../util/progress.js';
+import { RunStop } from '../../../engine/stop.js';
 import { checkDefinition, selfcheckLab } from './catalogue.js';
 import { piScenario } from './pi.js';
 import { piSecureScenario } from './pi-secure.js';
@@ -60,33 +61,19 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
   });
   session.setInfo({ cluster: { context } });
 
-  const controller = new AbortController();
-  let stopReason: string | undefined;
-  const stop = (reason: string): void => {
-    if (stopReason) return;
-    stopReason = reason;
-    progress.step(`stopping: ${reason}; undoing faults, deleting namespaces, writing reports`);
-    controller.abort(new Error(reason));
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopReason) {
+  const stop = new RunStop({
+    onStop: (reason) => progress.step(`stopping: ${reason}; undoing faults, deleting namespaces, writing reports`),
+    onSecondSignal: (signal) => {
       stderr(`lab-grader selfcheck: ${signal} again, exiting without cleaning up (namespaces labelled ${SELFCHECK_RUN_LABEL}=${runId} may remain)\n`);
       process.exit(ExitCode.Environment);
-    }
-    stop(`interrupted by ${signal}`);
-  };
-  const onSigint = (): void => onSignal('SIGINT');
-  const onSigterm = (): void => onSignal('SIGTERM');
-  const onExternalAbort = (): void => stop('stopped by the caller');
-  if (opts.handleSignals ?? true) {
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
-  }
+    },
+  });
+  const stopListening = opts.handleSignals ?? true ? stop.handleSignals() : () => undefined;
+  const onExternalAbort = (): void => stop.stop('stopped by the caller');
   opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
-  if (opts.signal?.aborted) stop('stopped by the caller');
+  if (opts.signal?.aborted) onExternalAbort();
   const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
-  const budget = setTimeout(() => stop(`the time budget of ${formatDuration(budgetMs)} ran out`), budgetMs);
-  budget.unref();
+  const clearBudget = stop.after(budgetMs, `the time budget of ${formatDuration(budgetMs)} ran out`);
 
   progress.step(`walking through the productionizing lab on context ${context} (reports: ${outDir})`);
   let finalize: FinalizeOptions = {};
@@ -97,12 +84,11 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
     stderr(`lab-grader selfcheck: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorText(error)}\n`);
     finalize = { reason: `the selfcheck failed: ${describeError(error)}`, unrun: 'error', exitCode: ExitCode.Environment };
   } finally {
-    clearTimeout(budget);
+    clearBudget();
     opts.signal?.removeEventListener('abort', onExternalAbort);
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    stopListening();
   }
-  if (stopReason) finalize = { interrupted: true, reason: stopReason, exitCode: ExitCode.Environment };
+  if (stop.reason) finalize = { interrupted: true, reason: stop.reason, exitCode: ExitCode.Environment };
   try {
     const { run, exitCode, reports } = await session.finalize(finalize);
     progress.done();
@@ -133,7 +119,7 @@ export async function runSelfcheck(opts: SelfcheckOptions = {}): Promise<number>
       const outcome = await runScenario(scenario, {
         kube,
         session,
-        signal: controller.signal,
+        signal: stop.signal,
         progress: createProgress(`selfcheck ${scenario.group}: `, stderr),
         namespaceLabels: { [SELFCHECK_RUN_LABEL]: runId },
         keepNamespace: keepNamespaces,

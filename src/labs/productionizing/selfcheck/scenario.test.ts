@@ -9,7 +9,8 @@ import { ReportSession } from '../../../report/session.js';
 import { silentProgress } from '../../../util/progress.js';
 import { WaitTimeoutError } from '../../../wait/wait-for.js';
 import { groupChecks, SELFCHECK_CHECKS, SELFCHECK_GROUPS, selfcheckLab } from './catalogue.js';
-import { classify, runScenario, StepFailure, StepInconclusive, type Scenario } from './scenario.js';
+import { CheckFailed, CheckInconclusive } from '../../../engine/outcomes.js';
+import { asCheckOutcome, failedWithDiagnostics, runScenario, type Scenario } from './scenario.js';
 
 const WHOAMI = groupChecks('whoami').map((c) => c.id);
 
@@ -78,7 +79,7 @@ describe('runScenario', () => {
         await ctx.step(WHOAMI[0] as string, async () => 'ok');
         ctx.defer('POST 200', async () => void calls.push('POST 200'));
         await ctx.step(WHOAMI[1] as string, async () => {
-          throw new StepFailure('the failed Pod got no traffic');
+          throw new CheckFailed('the failed Pod got no traffic');
         });
         calls.push('must not get here');
       },
@@ -177,18 +178,49 @@ describe('runScenario', () => {
   });
 });
 
-describe('classify', () => {
-  it('tells walkthrough failures (failed) from environment and grader problems (error)', () => {
-    expect(classify('t', new StepFailure('restarted')).status).toBe('failed');
+describe('how a step\'s error is recorded', () => {
+  const PI_DEPLOYS = SELFCHECK_CHECKS.find((c) => c.id === 'pi.deploys')!;
+
+  /** Runs pi.deploys throwing `error` through the recorder; its recorded status and message. */
+  async function outcomeOf(error: unknown) {
+    session = new ReportSession({ lab: selfcheckLab, submission: 'specs/productionizing', outDir: out, checkpoint: false, github: false });
+    await run({
+      group: 'pi',
+      async run(ctx) {
+        await ctx.step('pi.deploys', async () => {
+          throw error;
+        });
+      },
+    });
+    const r = session.recorded().find((c) => c.id === 'pi.deploys');
+    return { status: r?.status, message: r?.message, hint: r?.hint, diagnostics: r?.diagnostics };
+  }
+
+  it('tells walkthrough failures (failed) from environment and grader problems (error)', async () => {
+    expect((await outcomeOf(new CheckFailed('restarted'))).status).toBe('failed');
     const hold = Object.assign(new Error('expected x to hold'), { name: 'HoldViolatedError' });
-    expect(classify('t', hold).status).toBe('failed');
-    expect(classify('t', new PodStuckError({ pod: 'p', container: 'c', reason: 'CrashLoopBackOff', message: '' })).status).toBe('failed');
-    expect(classify('t', new EnvironmentError('no metrics', 'install metrics-server'))).toEqual({
+    expect(await outcomeOf(hold)).toMatchObject({ status: 'failed', message: 'expected x to hold' });
+    expect((await outcomeOf(new PodStuckError({ pod: 'p', container: 'c', reason: 'CrashLoopBackOff', message: '' }))).status).toBe('failed');
+    expect(await outcomeOf(new EnvironmentError('no metrics', 'install metrics-server'))).toMatchObject({
       status: 'error',
       message: 'environment problem: no metrics (install metrics-server)',
     });
-    expect(classify('t', new StepInconclusive('`cat` could not run')).message).toBe('inconclusive: `cat` could not run');
-    expect(classify('the step', new Error('ECONNREFUSED'))).toEqual({ status: 'error', message: 'the step: could not be checked: ECONNREFUSED' });
+    expect(await outcomeOf(new CheckInconclusive('`cat` could not run'))).toMatchObject({ status: 'error', message: 'inconclusive: `cat` could not run' });
+    expect(await outcomeOf(new Error('ECONNREFUSED'))).toMatchObject({ status: 'error', message: `${PI_DEPLOYS.title}: could not be checked: ECONNREFUSED` });
+  });
+
+  it('gives every check that did not pass its hint and the namespace\'s diagnostics, after its own', async () => {
+    const error = await outcomeOf(new Error('ECONNREFUSED'));
+    expect(error.hint).toBe(PI_DEPLOYS.hint);
+    expect(error.diagnostics).toContain('Readiness probe failed');
+    const failed = await outcomeOf(failedWithDiagnostics('exited for another reason', 'Logs of pi:\nboom'));
+    expect(failed).toMatchObject({ status: 'failed', message: 'exited for another reason', hint: PI_DEPLOYS.hint });
+    expect(failed.diagnostics?.startsWith('Logs of pi:\nboom\n\nPods in ')).toBe(true);
+  });
+
+  it('maps errors the same way without a recorder', () => {
+    expect(asCheckOutcome('t', new WaitTimeoutError('x', 'y', undefined, 1_000))).toBeInstanceOf(CheckInconclusive);
+    expect(asCheckOutcome('the step', new Error('ECONNREFUSED')).message).toBe('the step: could not be checked: ECONNREFUSED');
   });
 });
 

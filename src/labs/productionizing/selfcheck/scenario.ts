@@ -1,14 +1,18 @@
-// Runs one group of the walkthrough: a fresh namespace, the group's steps in order (each one a
-// check), an undo stack run last-in-first-out whatever happens, and the namespace deleted at the
-// end. A step that does not pass stops its group; the steps after it are reported as not run.
+// Runs one group of the walkthrough on the engine's pieces: a fresh namespace, the group's steps in
+// order, each one a check of the engine's LiveChecks recorder, an UndoStack run last-in-first-out
+// whatever happens, and the namespace deleted at the end. A step that does not pass stops its
+// group; the steps after it are reported as not run.
 //
-// How an outcome becomes a status:
-//   StepFailure, a broken "holds for" claim, a Pod that crashes → failed (the walkthrough did not
+// The selfcheck walks through the lab's own specs, so a wait that runs out is the environment's
+// doing, not the walkthrough's. `asCheckOutcome` says how a step's error reaches the recorder:
+//   CheckFailed, a broken "holds for" claim, a Pod that crashes → failed (the walkthrough did not
 //     behave as the lab says: exit 1)
 //   a wait that timed out, EnvironmentError, an image that cannot be pulled, API/connection
-//     errors, inconclusive probes → error (the environment or the grader could not decide: exit 3)
-import type { CheckResult } from '../../../model.js';
-import { EnvironmentError } from '../../../model.js';
+//     errors, CheckInconclusive probes → error (the environment or the grader could not decide: exit 3)
+import { EnvironmentError, type CheckStatus } from '../../../model.js';
+import { LiveChecks } from '../../../engine/checks.js';
+import { CheckFailed, CheckInconclusive, RunStopped } from '../../../engine/outcomes.js';
+import { UndoStack } from '../../../faults/undo.js';
 import { apiMessage, type Kube } from '../../../kube/client.js';
 import { listPods } from '../../../kube/pods.js';
 import { createNamespace, deleteNamespace, describePod, PodStuckError, recentEvents } from '../../../kube/workloads.js';
@@ -16,23 +20,6 @@ import type { ReportSession } from '../../../report/session.js';
 import type { Progress } from '../../../util/progress.js';
 import { WaitAbortedError, WaitTimeoutError } from '../../../wait/wait-for.js';
 import { checkDefinition, groupChecks } from './catalogue.js';
-import { checkResult } from '../../../lab/types.js';
-
-/** The walkthrough did not do what the lab says it does. */
-export class StepFailure extends Error {
-  constructor(message: string, readonly diagnostics?: string) {
-    super(message);
-    this.name = 'StepFailure';
-  }
-}
-
-/** The grader could not decide (e.g. a probe that could not even start). */
-export class StepInconclusive extends Error {
-  constructor(message: string, readonly diagnostics?: string) {
-    super(message);
-    this.name = 'StepInconclusive';
-  }
-}
 
 /** Thrown by `step` to end the group when a step did not pass. */
 class GroupStopped extends Error {
@@ -42,9 +29,9 @@ class GroupStopped extends Error {
   }
 }
 
-export interface StepOutcome {
-  message: string;
-  diagnostics?: string;
+/** A CheckFailed whose diagnostics start with `diagnostics` (e.g. the app's logs). */
+export function failedWithDiagnostics(message: string, diagnostics: string): CheckFailed {
+  return Object.assign(new CheckFailed(message), { ownDiagnostics: diagnostics });
 }
 
 export interface GroupContext {
@@ -57,7 +44,7 @@ export interface GroupContext {
    * Runs one step as the check `id`. When it does not pass it throws, ending the group, unless
    * `independent` (later steps do not build on it); it then resolves to false.
    */
-  step(id: string, fn: () => Promise<string | StepOutcome>, opts?: { independent?: boolean }): Promise<boolean>;
+  step(id: string, fn: () => Promise<string | { message: string }>, opts?: { independent?: boolean }): Promise<boolean>;
   /** Registers an undo (run LIFO at the end of the group); returns a function that runs it now. */
   defer(description: string, undo: () => Promise<void>): () => Promise<void>;
   note(text: string): void;
@@ -79,7 +66,6 @@ export interface RunScenarioOptions {
   undoTimeoutMs?: number;
   /** Keep the namespace afterwards (for inspection). */
   keepNamespace?: boolean;
-  now?: () => number;
 }
 
 export interface ScenarioOutcome {
@@ -89,40 +75,42 @@ export interface ScenarioOutcome {
   notes: string[];
 }
 
-interface Undo {
-  description: string;
-  run: () => Promise<void>;
-  done: boolean;
-}
-
 export async function runScenario(scenario: Scenario, opts: RunScenarioOptions): Promise<ScenarioOutcome> {
-  const now = opts.now ?? Date.now;
   const { session, kube, signal, progress } = opts;
-  const checks = groupChecks(scenario.group);
-  const undos: Undo[] = [];
+  const definitions = groupChecks(scenario.group);
+  const undo = new UndoStack(opts.undoTimeoutMs);
   const outcome: ScenarioOutcome = { cleanupProblems: [], notes: [] };
   let namespace: string | undefined;
+  let ownDiagnostics: string | undefined;
+  const checks = new LiveChecks({
+    definitions,
+    onCheck: (r) => {
+      // Once the run is stopped, the step that was running stays "started": finalize reports it
+      // as interrupted while running.
+      if (signal.aborted && r.status === 'error') return;
+      session.record(r.status !== 'passed' && r.hint === undefined ? { ...r, hint: checkDefinition(r.id).hint } : r);
+    },
+    diagnose: async () => {
+      const own = ownDiagnostics;
+      ownDiagnostics = undefined;
+      const diag = namespace ? await collectDiagnostics(kube, namespace).catch((e: unknown) => `diagnostics unavailable: ${describeError(e)}`) : undefined;
+      return [own, diag].filter(Boolean).join('\n\n');
+    },
+    signal,
+    stopReason: () => errorText(signal.reason),
+  });
 
-  const recordNotRun = (reason: string, firstAsError?: string): void => {
-    let first = true;
-    for (const def of checks) {
-      if (session.has(def.id)) continue;
-      if (firstAsError && first) {
-        session.record(result(def.id, 'error', `${def.title}: ${firstAsError}`, 0));
-      } else {
-        session.record(result(def.id, 'skipped', `not run: ${reason}`, 0));
-      }
-      first = false;
-    }
+  const recordNotRun = async (reason: string, firstAsError?: string): Promise<void> => {
+    const [first, ...rest] = checks.pending();
+    if (first === undefined) return;
+    if (firstAsError) await checks.block([first], 'error', `${checkDefinition(first).title}: ${firstAsError}`);
+    await checks.block(firstAsError ? rest : [first, ...rest], 'skipped', `not run: ${reason}`);
   };
-
-  const runUndo = async (u: Undo): Promise<void> => {
-    if (u.done) return;
-    u.done = true;
+  const runUndo = async (run: () => Promise<void>, description: string): Promise<void> => {
     try {
-      await withTimeout(u.run(), opts.undoTimeoutMs ?? 30_000, u.description);
+      await run();
     } catch (error) {
-      outcome.cleanupProblems.push(`${u.description}: ${describeError(error)}`);
+      outcome.cleanupProblems.push(`${description}: ${describeError(error)}`);
     }
   };
 
@@ -131,14 +119,12 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions):
     try {
       namespace = await createNamespace(kube, `selfcheck-${scenario.group}`, opts.namespaceLabels);
     } catch (error) {
-      recordNotRun(`the namespace for ${scenario.group} could not be created`, `could not create a namespace: ${describeError(error)}`);
+      await recordNotRun(`the namespace for ${scenario.group} could not be created`, `could not create a namespace: ${describeError(error)}`);
       return outcome;
     }
     outcome.namespace = namespace;
     const ns = namespace;
-    if (!opts.keepNamespace) {
-      undos.push({ description: `delete namespace ${ns}`, run: () => deleteNamespace(kube, ns), done: false });
-    }
+    if (!opts.keepNamespace) undo.push(`delete namespace ${ns}`, () => deleteNamespace(kube, ns));
     progress.step(`namespace ${ns}`);
 
     const ctx: GroupContext = {
@@ -148,34 +134,31 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions):
       progress,
       note: (text) => outcome.notes.push(text),
       defer(description, run) {
-        const u: Undo = { description, run, done: false };
-        undos.push(u);
-        return () => runUndo(u);
+        const entry = undo.push(description, () => run());
+        return () => runUndo(() => entry.runNow(), description);
       },
       async step(id, fn, stepOpts) {
         const def = checkDefinition(id);
         if (def.group !== scenario.group) throw new Error(`check ${id} is not in group ${scenario.group}`);
         if (signal.aborted) throw new GroupStopped(id, true);
         session.start(id);
-        const started = now();
         progress.step(`${id}: ${def.title}`);
-        let verdict: Pick<CheckResult, 'status' | 'message' | 'diagnostics'>;
+        let status: CheckStatus;
         try {
-          const out = await fn();
-          const o = typeof out === 'string' ? { message: out } : out;
-          verdict = { status: 'passed', message: o.message, ...(o.diagnostics ? { diagnostics: o.diagnostics } : {}) };
+          status = await checks.run(id, async () => {
+            try {
+              return await fn();
+            } catch (error) {
+              if (signal.aborted || error instanceof WaitAbortedError) throw error;
+              ownDiagnostics = (error as { ownDiagnostics?: string }).ownDiagnostics;
+              throw asCheckOutcome(def.title, error);
+            }
+          });
         } catch (error) {
-          if (signal.aborted || error instanceof WaitAbortedError) {
-            // Left as "started": finalize reports it as interrupted.
-            throw new GroupStopped(id, true);
-          }
-          verdict = classify(def.title, error);
-          const diag = await collectDiagnostics(kube, ns).catch((e: unknown) => `diagnostics unavailable: ${describeError(e)}`);
-          const own = (error as { diagnostics?: string }).diagnostics;
-          verdict.diagnostics = [own, diag].filter(Boolean).join('\n\n');
+          if (error instanceof RunStopped) throw new GroupStopped(id, true);
+          throw error;
         }
-        session.record(result(id, verdict.status, verdict.message, now() - started, verdict.diagnostics));
-        if (verdict.status === 'passed') return true;
+        if (status === 'passed') return true;
         if (stepOpts?.independent) return false;
         throw new GroupStopped(id, false);
       },
@@ -183,50 +166,43 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions):
 
     try {
       await scenario.run(ctx);
-      recordNotRun('the scenario ended before this step');
+      await recordNotRun('the scenario ended before this step');
     } catch (error) {
       if (error instanceof GroupStopped) {
-        if (!error.interrupted) recordNotRun(`${error.checkId} did not pass`);
+        if (!error.interrupted) await recordNotRun(`${error.checkId} did not pass`);
       } else if (!signal.aborted) {
         // Thrown outside any step (a bug or a broken setup): blame the next step, skip the rest.
-        recordNotRun(`the ${scenario.group} scenario stopped`, `the scenario stopped before this step: ${describeError(error)}`);
+        await recordNotRun(`the ${scenario.group} scenario stopped`, `the scenario stopped before this step: ${describeError(error)}`);
       }
     }
   } finally {
-    for (const u of [...undos].reverse()) await runUndo(u);
+    for (const f of await undo.runAll()) outcome.cleanupProblems.push(`${f.description}: ${describeError(f.error)}`);
     for (const p of outcome.cleanupProblems) progress.step(`cleanup problem: ${p}`);
   }
   return outcome;
-
-  function result(id: string, status: CheckResult['status'], message: string, durationMs: number, diagnostics?: string): CheckResult {
-    const def = checkDefinition(id);
-    return checkResult(def, status, message, durationMs, {
-      ...(status !== 'passed' ? { hint: def.hint } : {}),
-      ...(diagnostics ? { diagnostics } : {}),
-    });
-  }
-
 }
 
-/** Status and message for a step that threw. */
-export function classify(title: string, error: unknown): Pick<CheckResult, 'status' | 'message' | 'diagnostics'> {
-  if (error instanceof StepFailure) return { status: 'failed', message: error.message };
-  if (error instanceof Error && error.name === 'HoldViolatedError') return { status: 'failed', message: error.message };
-  if (error instanceof PodStuckError) {
-    // A crash of the lab's own app is the walkthrough failing; an image that cannot be pulled
-    // comes wrapped as an EnvironmentError (see stuckPodError).
-    return { status: 'failed', message: error.message };
-  }
-  if (error instanceof WaitTimeoutError) return { status: 'error', message: `${title}: ${error.message}` };
-  if (error instanceof StepInconclusive) return { status: 'error', message: `inconclusive: ${error.message}` };
+/** What a step's error is to the engine's recorder: CheckFailed (failed) or CheckInconclusive (error). */
+export function asCheckOutcome(title: string, error: unknown): CheckFailed | CheckInconclusive {
+  if (error instanceof CheckFailed) return error;
+  if (error instanceof Error && error.name === 'HoldViolatedError') return new CheckFailed(error.message);
+  // A crash of the lab's own app is the walkthrough failing; an image that cannot be pulled comes
+  // wrapped as an EnvironmentError (see stuckPodError).
+  if (error instanceof PodStuckError) return new CheckFailed(error.message);
+  if (error instanceof WaitTimeoutError) return new CheckInconclusive(`${title}: ${error.message}`);
+  if (error instanceof CheckInconclusive) return new CheckInconclusive(`inconclusive: ${error.message}`);
   if (error instanceof EnvironmentError) {
-    return { status: 'error', message: `environment problem: ${error.message}${error.advice ? ` (${error.advice})` : ''}` };
+    return new CheckInconclusive(`environment problem: ${error.message}${error.advice ? ` (${error.advice})` : ''}`);
   }
-  return { status: 'error', message: `${title}: could not be checked: ${describeError(error)}` };
+  return new CheckInconclusive(`${title}: could not be checked: ${describeError(error)}`);
 }
 
 export function describeError(error: unknown): string {
   return apiMessage(error);
+}
+
+function errorText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : 'the run was stopped';
 }
 
 /** Pods and recent events of the namespace, for a check that did not pass. */
@@ -254,3 +230,4 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     clearTimeout(timer);
   }
 }
+

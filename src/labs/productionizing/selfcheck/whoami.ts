@@ -8,7 +8,8 @@ import { waitForRollout } from '../../../kube/workloads.js';
 import { holdsFor, waitFor } from '../../../wait/wait-for.js';
 import { applyLab, podName, seconds, TIMEOUTS, waitForEndpoints, waits } from './common.js';
 import { endpointView, expectStatus, podTarget, request, serviceTarget, setWhoamiHealth } from './probes.js';
-import { StepFailure, type GroupContext, type Scenario } from './scenario.js';
+import { CheckFailed } from '../../../engine/outcomes.js';
+import { type GroupContext, type Scenario } from './scenario.js';
 
 const DEPLOYMENT = 'whoami';
 /** The Service the lab inspects (`kubectl get endpoints whoami-np`). */
@@ -44,7 +45,7 @@ export const whoamiScenario: Scenario = {
         codes.set(r.status, (codes.get(r.status) ?? 0) + 1);
       }
       const tally = [...codes].map(([c, n]) => `${n}× ${c}`).join(', ');
-      if (!codes.has(503)) throw new StepFailure(`the failed Pod ${victim} got no traffic through ${TRAFFIC_SERVICE} (${tally}); without a probe it should stay in the Service`);
+      if (!codes.has(503)) throw new CheckFailed(`the failed Pod ${victim} got no traffic through ${TRAFFIC_SERVICE} (${tally}); without a probe it should stay in the Service`);
       await holdsFor(
         async () => {
           const view = await endpointView(kube, ns, ENDPOINTS_SERVICE);
@@ -82,11 +83,11 @@ export const whoamiScenario: Scenario = {
         { description: `${victim} becomes unready and leaves the endpoints of ${ENDPOINTS_SERVICE}, ${healthy} stays`, ...waits(ctx, TIMEOUTS.readinessChange) },
       );
       const p = obs.value as k8s.V1Pod;
-      if (p.metadata?.uid !== before.metadata?.uid) throw new StepFailure(`${victim} was replaced (new UID): a readiness failure must not replace the Pod`);
+      if (p.metadata?.uid !== before.metadata?.uid) throw new CheckFailed(`${victim} was replaced (new UID): a readiness failure must not replace the Pod`);
       if (restartCount(p) !== restartCount(before)) {
-        throw new StepFailure(`${victim}'s container restarted (${restartCount(before)} → ${restartCount(p)}): a readiness probe must not restart it`);
+        throw new CheckFailed(`${victim}'s container restarted (${restartCount(before)} → ${restartCount(p)}): a readiness probe must not restart it`);
       }
-      if (!containerRunning(p)) throw new StepFailure(`${victim}'s container is not running: ${podSummary(p)}`);
+      if (!containerRunning(p)) throw new CheckFailed(`${victim}'s container is not running: ${podSummary(p)}`);
       return `${victim} became unready ${seconds(Date.now() - t0)} after POST 503 and left the endpoints (${obs.observed.split('; ').pop()}); its container kept running, restarts ${restartCount(p)}`;
     });
 
@@ -100,7 +101,7 @@ export const whoamiScenario: Scenario = {
       }
       const tally = [...codes].map(([k, n]) => `${n}× ${k}`).join(', ');
       const good = codes.get(`200 from ${healthy}`) ?? 0;
-      if (good !== SERVICE_REQUESTS) throw new StepFailure(`of ${SERVICE_REQUESTS} requests through ${TRAFFIC_SERVICE}: ${tally}; expected all 200 from ${healthy}`);
+      if (good !== SERVICE_REQUESTS) throw new CheckFailed(`of ${SERVICE_REQUESTS} requests through ${TRAFFIC_SERVICE}: ${tally}; expected all 200 from ${healthy}`);
       await restoreReadiness?.undo();
       return `${SERVICE_REQUESTS} requests through ${TRAFFIC_SERVICE}: ${tally}`;
     });
@@ -122,16 +123,16 @@ export const whoamiScenario: Scenario = {
       const obs = await waitFor<k8s.V1Pod>(
         async () => {
           const p = await readPod(ctx, victim).catch((e: unknown) => {
-            if (isNotFound(e)) throw new StepFailure(`${victim} was deleted instead of having its container restarted`);
+            if (isNotFound(e)) throw new CheckFailed(`${victim} was deleted instead of having its container restarted`);
             throw e;
           });
-          if (p.metadata?.uid !== uid) throw new StepFailure(`${victim} was replaced (new UID) instead of having its container restarted`);
+          if (p.metadata?.uid !== uid) throw new CheckFailed(`${victim} was replaced (new UID) instead of having its container restarted`);
           if (!isPodReady(p)) sawUnready = true;
           return { done: restartCount(p) > restarts, observed: podSummary(p), value: p };
         },
         {
           description: `the container of ${victim} restarts (restart count above ${restarts}, same Pod UID)`,
-          isFatal: (e) => e instanceof StepFailure,
+          isFatal: (e) => e instanceof CheckFailed,
           ...waits(ctx, TIMEOUTS.restart),
         },
       );
@@ -190,7 +191,7 @@ async function rolledOut(ctx: GroupContext, update?: string): Promise<string[]> 
     ...(update ? { podLabels: { update } } : {}),
   });
   const names = pods.map(podName).sort();
-  if (names.length !== 2) throw new StepFailure(`expected 2 whoami Pods, found ${names.length}: ${names.join(', ')}`);
+  if (names.length !== 2) throw new CheckFailed(`expected 2 whoami Pods, found ${names.length}: ${names.join(', ')}`);
   await waitForEndpoints(ctx, ENDPOINTS_SERVICE, names);
   await waitForEndpoints(ctx, TRAFFIC_SERVICE, names);
   return names;
