@@ -44,6 +44,8 @@ export async function waitForApiServer(context: string, progress: Progress, time
     await waitFor(
       async () => {
         const list = await kube.core.listNode();
+        // Until its authorizer has synced a booting API server refuses (403) what it will allow.
+        await kube.core.listNamespace({ limit: 1 });
         const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
         return { done: ready.length > 0, observed: ready.length ? 'the API server answers' : 'the API server answers; no node is Ready yet' };
       },

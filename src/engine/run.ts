@@ -14,7 +14,7 @@ import { waitForPodMetrics } from '../cluster/readiness.js';
 import { DEFAULT_CLUSTER_NAME, kindContext } from '../cluster/settings.js';
 import { describeUndoFailure, UndoStack } from '../faults/undo.js';
 import type { Manifest } from '../kube/apply.js';
-import { apiMessage, isConnectionError, loadKube, type Kube } from '../kube/client.js';
+import { apiMessage, isConnectionError, loadKube, statusCode, type Kube } from '../kube/client.js';
 import { clusterRoom, describeRoom, podsThatFit, type ClusterRoom } from '../kube/capacity.js';
 import { markRoom, readQueue } from '../kube/room-queue.js';
 import { createGradingNamespace, deleteNamespaceAndWait, deleteNamespacesOfDeadRuns, QUOTA_HARD, requestNamespaceDeletion } from '../kube/namespace.js';
@@ -272,7 +272,11 @@ export async function connect(opts: Pick<LiveGradeOptions, 'context' | 'bringUpC
     const own = ownClusterOfContext(context);
     const bringUp = opts.bringUpCluster ?? (opts.context === undefined || own !== undefined);
     const unreachable = error instanceof EnvironmentError || isConnectionError(error);
-    if (!unreachable) throw error;
+    // A booting API server answers 401/403 until its authorizer has synced, and 5xx until it is
+    // ready: on lab-grader's own cluster that is a cluster coming back, not a grader's bug.
+    const code = statusCode(error);
+    const booting = own !== undefined && code !== undefined && (code === 401 || code === 403 || code >= 500);
+    if (!unreachable && !booting) throw error;
     if (!bringUp) {
       if (error instanceof EnvironmentError && !(error instanceof ClusterUnreachableError)) throw error;
       const cause = error instanceof ClusterUnreachableError ? error.cause : error;
