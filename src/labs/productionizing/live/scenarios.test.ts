@@ -143,7 +143,7 @@ describe('readiness or liveness, from the kubelet\'s record', () => {
 
   it('ignores readiness failures from before the app failed (the app starting) and after the restart', () => {
     const events = [
-      unhealthy('Readiness probe failed: Get "http://10.244.0.9:80/healthz": dial tcp 10.244.0.9:80: connect: connection refused', '2026-12-01T11:59:00Z'),
+      unhealthy('Readiness probe failed: Get "http://127.0.0.1:80/healthz": dial tcp 127.0.0.1:80: connect: connection refused', '2026-12-01T11:59:00Z'),
       unhealthy('Readiness probe failed: HTTP probe failed with statuscode: 500', '2026-12-01T12:00:40Z'),
     ];
     expect(judgeRemoval({ ...base, pod: pod(), events }).kind).toBe('undecided');
