@@ -3,6 +3,7 @@
 // is the environment's fault (exit 3), never the learner's.
 import pRetry, { AbortError } from 'p-retry';
 import { EnvironmentError } from '../model.js';
+import { withDeadline } from '../util/deadline.js';
 import { apiMessage, isConnectionError, isTransient } from './client.js';
 
 export interface RetryOptions {
@@ -31,13 +32,6 @@ export class AttemptTimeoutError extends Error {
 
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
 
-function bounded<T>(what: string, ms: number, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AttemptTimeoutError(what, ms)), ms);
-  });
-  return Promise.race([fn(), deadline]).finally(() => clearTimeout(timer));
-}
 
 export class ClusterUnreachableError extends EnvironmentError {
   constructor(
@@ -57,7 +51,8 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
     return await pRetry(
       async () => {
         if (opts.signal?.aborted) throw new AbortError(`aborted: ${what}`);
-        return bounded(what, opts.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, fn);
+        const ms = opts.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+        return withDeadline(fn(), ms, () => new AttemptTimeoutError(what, ms));
       },
       {
         retries: opts.retries ?? 4,

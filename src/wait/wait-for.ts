@@ -1,6 +1,7 @@
 // One poller for every eventual assertion: a condition is polled with backoff until it is done,
 // the deadline passes or the signal aborts. On timeout the error carries what was expected and
 // the last thing observed, never a bare "deadline exceeded".
+import { withDeadline } from '../util/deadline.js';
 import { errorText } from '../util/error-text.js';
 
 export interface Observation<T> {
@@ -61,24 +62,6 @@ export class LookTimeout extends Error {
   }
 }
 
-/**
- * One evaluation of a condition, bounded: client-node's requests have no timeout of their own,
- * so a look could otherwise wait forever and the deadline would never be checked. An abort ends
- * the look at once too.
- */
-function bounded<T>(look: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const cut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LookTimeout(ms)), ms);
-    onAbort = () => reject(new LookTimeout(0));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([look, cut]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  });
-}
 
 export async function waitFor<T>(condition: Condition<T>, options: WaitOptions): Promise<Observation<T>> {
   const intervals = options.intervalsMs ?? DEFAULT_INTERVALS;
@@ -94,7 +77,7 @@ export async function waitFor<T>(condition: Condition<T>, options: WaitOptions):
       if (options.signal?.aborted) throw new WaitAbortedError(options.description, lastObserved);
       try {
         const allowed = Math.max(0, deadline - Date.now()) + (options.lookGraceMs ?? Math.max(LOOK_GRACE_MS, options.timeoutMs));
-        const obs = await bounded(condition(controller.signal), allowed, controller.signal);
+        const obs = await withDeadline(condition(controller.signal), allowed, () => new LookTimeout(allowed), controller.signal);
         lastObserved = obs.observed;
         lastError = undefined;
         if (obs.observed !== lastReported) {
@@ -132,7 +115,8 @@ export async function holdsFor<T>(
     if (options.signal?.aborted) throw new WaitAbortedError(options.description, seen.at(-1)?.observed ?? 'nothing yet');
     let obs: Observation<T>;
     try {
-      obs = await bounded(condition(controller.signal), Math.max(0, end - Date.now()) + Math.max(LOOK_GRACE_MS, options.durationMs), controller.signal);
+      const allowed = Math.max(0, end - Date.now()) + Math.max(LOOK_GRACE_MS, options.durationMs);
+      obs = await withDeadline(condition(controller.signal), allowed, () => new LookTimeout(allowed), controller.signal);
     } catch (error) {
       if (error instanceof LookTimeout) throw new LookTimeout(0, `could not tell whether ${options.description} holds: ${error.message}; last seen: ${seen.at(-1)?.observed ?? 'nothing yet'}`);
       throw error;
